@@ -1,0 +1,26 @@
+# molt's two entry points for a fresh Linux machine with Python 3.11:
+#   make demo   set up .venv, make a synthetic AVE set, train, test
+#   make test   set up .venv (if needed) and run the test suite
+# PIP_EXTRA passes extra pip options (CI adds --find-links for a prebuilt
+# mmcv wheel; without it pip compiles mmcv, about 11 minutes on 2 cores).
+PYTHON ?= python3
+VENV ?= .venv
+PIP_EXTRA ?=
+BIN := $(VENV)/bin
+DEMO_DIR ?= data/ave_synthetic
+DEMO_WORK_DIR ?= work_dirs/ave_synthetic
+
+.PHONY: install test demo
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py requirements.txt requirements/*.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_EXTRA) "setuptools<82" wheel
+	$(BIN)/python -m pip install $(PIP_EXTRA) -r requirements/torch.txt
+	$(BIN)/python -m pip install $(PIP_EXTRA) --no-build-isolation -r requirements.txt
+	$(BIN)/python -m pip install --no-build-isolation --no-deps -e .
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest tests

@@ -1,0 +1,214 @@
+"""Frozen timm Swin encoders read block by block.
+
+Both visual (Swin-V2) and audio (HTS-AT, a Swin-v1) encoders are timm Swin
+models; this base class holds what they share: freezing, the per-block
+loop with early stop, the stage maps for dense tasks, and the stepping API
+that sequential adapters (LAVisH) use to add their outputs inside blocks.
+
+timm (>= 0.9) runs each stage's patch merging *first* and keeps tokens NHWC,
+so block ``i`` of the flat block list is: the stage's ``downsample`` if ``i``
+opens a stage, then ``stage.blocks[j]``.
+"""
+from typing import Callable, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from ..utils import normalize_index
+
+# An adapter placed inside a block: maps tokens (B, N, C) to a residual
+# update (B, N, C) that is added next to the block's own branch.
+BlockAdapter = Callable[[Tensor], Tensor]
+
+__all__ = ['FrozenSwinBackbone', 'BlockAdapter']
+
+
+class FrozenSwinBackbone(BaseModule):
+    """Base class of molt's frozen Swin encoders.
+
+    Subclasses build a timm Swin model, call :meth:`_setup_encoder` and
+    implement :meth:`forward_stem`, :meth:`_attn_branch` and
+    :meth:`_mlp_branch`.
+
+    Attributes:
+        encoder: The timm Swin model (no classifier).
+        num_layers: Number of transformer blocks over all stages.
+        layer_dims: Channels of each block's output.
+        layer_num_tokens: Tokens ``N = H * W`` of each block's output.
+        layer_stages: Stage index of each block.
+        stage_dims: Channels of the four stage maps.
+    """
+
+    encoder: nn.Module
+
+    def _setup_encoder(self, encoder: nn.Module) -> None:
+        """Indexes the blocks of ``encoder`` and freezes everything.
+
+        Args:
+            encoder: timm SwinTransformer(V2) with ``layers[s].downsample``
+                and ``layers[s].blocks``.
+        """
+        self.encoder = encoder
+        self._blocks: List[Tuple[int, int]] = []
+        self.layer_dims: List[int] = []
+        self.layer_num_tokens: List[int] = []
+        self.layer_stages: List[int] = []
+        self.stage_dims: List[int] = []
+        for stage_index, stage in enumerate(encoder.layers):
+            height, width = stage.output_resolution
+            dim = stage.blocks[0].norm1.normalized_shape[0]
+            self.stage_dims.append(dim)
+            for block_index in range(len(stage.blocks)):
+                self._blocks.append((stage_index, block_index))
+                self.layer_dims.append(dim)
+                self.layer_num_tokens.append(height * width)
+                self.layer_stages.append(stage_index)
+        self.requires_grad_(False)
+        self.eval()
+
+    @property
+    def num_layers(self) -> int:
+        return len(self._blocks)
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.stage_dims)
+
+    def train(self, mode: bool = True) -> 'FrozenSwinBackbone':
+        """Stays in eval mode: no dropout, drop-path or BN updates."""
+        return super().train(False)
+
+    # -- stepping API ------------------------------------------------------
+    def forward_stem(self, x: Tensor) -> Tensor:
+        """Input to the NHWC patch tokens ``(B, H, W, C)`` entering block 0."""
+        raise NotImplementedError
+
+    def _attn_branch(self, block: nn.Module, x: Tensor) -> Tensor:
+        """The block's attention residual branch on NHWC ``x``."""
+        raise NotImplementedError
+
+    def _mlp_branch(self, block: nn.Module, x: Tensor) -> Tensor:
+        """The block's MLP residual branch on NHWC ``x``."""
+        raise NotImplementedError
+
+    def block(self, index: int) -> nn.Module:
+        """The timm block at flat position ``index``."""
+        stage_index, block_index = self._blocks[index]
+        return self.encoder.layers[stage_index].blocks[block_index]
+
+    def forward_block(self,
+                      x: Tensor,
+                      index: int,
+                      attn_adapter: Optional[BlockAdapter] = None,
+                      mlp_adapter: Optional[BlockAdapter] = None) -> Tensor:
+        """Runs block ``index`` (with its stage's downsample if it opens one).
+
+        Adapters, when given, see the tokens entering the residual branch
+        and their output is added to the residual stream beside the
+        branch (LAVisH's placement)::
+
+            x = x + attn_branch(x) + attn_adapter(x)
+            x = x + mlp_branch(x) + mlp_adapter(x)
+
+        Args:
+            x: NHWC tokens ``(B, H, W, C)`` leaving block ``index - 1`` (or
+                the stem for block 0).
+            index: Flat block index in ``[0, num_layers)``.
+            attn_adapter: Maps ``(B, N, C)`` tokens to a ``(B, N, C)`` update.
+            mlp_adapter: Same, beside the MLP branch.
+
+        Returns:
+            NHWC tokens leaving the block.
+        """
+        stage_index, block_index = self._blocks[index]
+        stage = self.encoder.layers[stage_index]
+        if block_index == 0:
+            x = stage.downsample(x)
+        block = stage.blocks[block_index]
+        if attn_adapter is None and mlp_adapter is None:
+            return block(x)
+        shape = x.shape
+        x = x + self._attn_branch(block, x)
+        if attn_adapter is not None:
+            x = x + attn_adapter(x.flatten(1, 2)).view(shape)
+        x = x + self._mlp_branch(block, x)
+        if mlp_adapter is not None:
+            x = x + mlp_adapter(x.flatten(1, 2)).view(shape)
+        return x
+
+    def is_stage_end(self, index: int) -> bool:
+        """Whether block ``index`` is the last block of its stage."""
+        return (index == self.num_layers - 1
+                or self.layer_stages[index + 1] != self.layer_stages[index])
+
+    @staticmethod
+    def to_tokens(x: Tensor) -> Tensor:
+        """NHWC ``(B, H, W, C)`` to tokens ``(B, H*W, C)``."""
+        return x.flatten(1, 2)
+
+    # -- reading -----------------------------------------------------------
+    def forward(
+        self,
+        x: Tensor,
+        out_layers: Union[int, Sequence[int]] = (-1, ),
+        return_stage_maps: bool = False
+    ) -> Union[List[Tensor], Tuple[List[Tensor], List[Tensor]]]:
+        """Returns the outputs of the requested blocks.
+
+        The loop stops after the deepest requested block unless stage maps
+        are requested (they need the full depth).
+
+        Args:
+            x: Backbone input (images ``(B, 3, H, W)`` or waveforms, see the
+                subclass).
+            out_layers: Flat block indices, negatives allowed.
+            return_stage_maps: Also return the last block of every stage as
+                an NCHW map (for dense heads).
+
+        Returns:
+            A list of ``(B, N, C)`` token tensors in the order of
+            ``out_layers``; with ``return_stage_maps`` a tuple
+            ``(tokens, maps)`` where ``maps[s]`` is ``(B, C_s, H_s, W_s)``.
+        """
+        if isinstance(out_layers, int):
+            out_layers = [out_layers]
+        indices = [
+            normalize_index(i, self.num_layers, 'out_layers')
+            for i in out_layers
+        ]
+        if not indices and not return_stage_maps:
+            raise ValueError('out_layers is empty and no stage maps were '
+                             'requested: nothing to compute.')
+        last = self.num_layers - 1 if return_stage_maps else max(indices)
+        wanted = set(indices)
+        taps, maps = {}, []
+        x = self.forward_stem(x)
+        for index in range(last + 1):
+            x = self.forward_block(x, index)
+            if index in wanted:
+                taps[index] = self.to_tokens(x)
+            if return_stage_maps and self.is_stage_end(index):
+                maps.append(x.permute(0, 3, 1, 2).contiguous())
+        tokens = [taps[i] for i in indices]
+        return (tokens, maps) if return_stage_maps else tokens
+
+    def _check_grids(self, owner: str) -> None:
+        """Raises if patch merging or the attention window cannot tile a
+        stage grid (timm would silently pad instead)."""
+        for stage_index, stage in enumerate(self.encoder.layers):
+            in_h, in_w = stage.input_resolution
+            if not isinstance(stage.downsample, nn.Identity) and (in_h % 2 or
+                                                                  in_w % 2):
+                raise ValueError(
+                    f'{owner}: the {in_h}x{in_w} patch grid entering stage '
+                    f'{stage_index} cannot be halved by patch merging; choose '
+                    'img_size divisible by patch_size * 2**(num_stages - 1).')
+            height, width = stage.output_resolution
+            win_h, win_w = stage.blocks[0].window_size
+            if height % win_h or width % win_w:
+                raise ValueError(
+                    f'{owner}: stage {stage_index} has a {height}x{width} grid '
+                    f'that a {win_h}x{win_w} window cannot tile; choose '
+                    'img_size and window_size so that every stage grid is a '
+                    'multiple of the window (or not larger than it).')

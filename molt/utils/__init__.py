@@ -1,0 +1,9 @@
+from .checkpoint import (UntrustedCheckpointError, is_trusted,
+                         load_from_local, trust_checkpoint,
+                         trust_directory)
+from .setup_env import register_all_modules
+
+__all__ = [
+    'UntrustedCheckpointError', 'is_trusted', 'load_from_local',
+    'trust_checkpoint', 'trust_directory', 'register_all_modules'
+]
