@@ -47,3 +47,52 @@ def tiny_swin_cfg():
 @pytest.fixture
 def tiny_htsat_cfg():
     return dict(TINY_HTSAT)
+
+
+def tiny_model_cfg(adapter=None, fusion=None, head=None, **kwargs):
+    """A tiny MoLT AVModel config (Swin-V2 frames + HTS-AT audio)."""
+    cfg = dict(
+        type='AVModel',
+        visual_backbone=dict(TINY_SWIN),
+        audio_backbone=dict(TINY_HTSAT),
+        adapter=adapter or dict(type='MoLTAdapter', embed_dims=32),
+        fusion=fusion or dict(type='MLPTokenFusion'),
+        head=head or dict(type='AVClsHead', num_classes=3))
+    cfg.update(kwargs)
+    return cfg
+
+
+def tiny_batch(batch_size=2, steps=3, num_classes=3):
+    """Packed-sample batch for the tiny configs (before preprocessing)."""
+    from molt.structures import AVDataSample
+    return dict(
+        inputs=dict(
+            frames=[
+                torch.randint(0, 256, (steps, 3, 32, 32), dtype=torch.uint8)
+                for _ in range(batch_size)
+            ],
+            audio=[torch.randn(steps, 16000) for _ in range(batch_size)]),
+        data_samples=[
+            AVDataSample(gt_label=torch.tensor(i % num_classes))
+            for i in range(batch_size)
+        ])
+
+
+@pytest.fixture
+def build_tiny_model():
+    from molt.registry import MODELS
+
+    def build(**kwargs):
+        return MODELS.build(tiny_model_cfg(**kwargs))
+
+    return build
+
+
+@pytest.fixture
+def batch():
+    return tiny_batch()
+
+
+@pytest.fixture
+def model_cfg():
+    return tiny_model_cfg

@@ -97,12 +97,27 @@ class FrozenSwinBackbone(BaseModule):
         stage_index, block_index = self._blocks[index]
         return self.encoder.layers[stage_index].blocks[block_index]
 
+    def opens_stage(self, index: int) -> bool:
+        """Whether block ``index`` is the first block of its stage."""
+        return self._blocks[index][1] == 0
+
+    def is_stage_end(self, index: int) -> bool:
+        """Whether block ``index`` is the last block of its stage."""
+        return (index == self.num_layers - 1
+                or self.layer_stages[index + 1] != self.layer_stages[index])
+
+    def forward_downsample(self, x: Tensor, stage_index: int) -> Tensor:
+        """Enters stage ``stage_index``: its patch merging (identity for
+        stage 0), NHWC in and out."""
+        return self.encoder.layers[stage_index].downsample(x)
+
     def forward_block(self,
                       x: Tensor,
                       index: int,
                       attn_adapter: Optional[BlockAdapter] = None,
                       mlp_adapter: Optional[BlockAdapter] = None) -> Tensor:
-        """Runs block ``index`` (with its stage's downsample if it opens one).
+        """Runs block ``index`` alone (call :meth:`forward_downsample` first
+        when it opens a stage).
 
         Adapters, when given, see the tokens entering the residual branch
         and their output is added to the residual stream beside the
@@ -112,8 +127,7 @@ class FrozenSwinBackbone(BaseModule):
             x = x + mlp_branch(x) + mlp_adapter(x)
 
         Args:
-            x: NHWC tokens ``(B, H, W, C)`` leaving block ``index - 1`` (or
-                the stem for block 0).
+            x: NHWC tokens ``(B, H, W, C)`` entering the block.
             index: Flat block index in ``[0, num_layers)``.
             attn_adapter: Maps ``(B, N, C)`` tokens to a ``(B, N, C)`` update.
             mlp_adapter: Same, beside the MLP branch.
@@ -121,26 +135,18 @@ class FrozenSwinBackbone(BaseModule):
         Returns:
             NHWC tokens leaving the block.
         """
-        stage_index, block_index = self._blocks[index]
-        stage = self.encoder.layers[stage_index]
-        if block_index == 0:
-            x = stage.downsample(x)
-        block = stage.blocks[block_index]
+        block = self.block(index)
         if attn_adapter is None and mlp_adapter is None:
             return block(x)
         shape = x.shape
-        x = x + self._attn_branch(block, x)
+        update = self._attn_branch(block, x)
         if attn_adapter is not None:
-            x = x + attn_adapter(x.flatten(1, 2)).view(shape)
-        x = x + self._mlp_branch(block, x)
+            update = update + attn_adapter(x.flatten(1, 2)).view(shape)
+        x = x + update
+        update = self._mlp_branch(block, x)
         if mlp_adapter is not None:
-            x = x + mlp_adapter(x.flatten(1, 2)).view(shape)
-        return x
-
-    def is_stage_end(self, index: int) -> bool:
-        """Whether block ``index`` is the last block of its stage."""
-        return (index == self.num_layers - 1
-                or self.layer_stages[index + 1] != self.layer_stages[index])
+            update = update + mlp_adapter(x.flatten(1, 2)).view(shape)
+        return x + update
 
     @staticmethod
     def to_tokens(x: Tensor) -> Tensor:
@@ -185,6 +191,8 @@ class FrozenSwinBackbone(BaseModule):
         taps, maps = {}, []
         x = self.forward_stem(x)
         for index in range(last + 1):
+            if self.opens_stage(index):
+                x = self.forward_downsample(x, self.layer_stages[index])
             x = self.forward_block(x, index)
             if index in wanted:
                 taps[index] = self.to_tokens(x)

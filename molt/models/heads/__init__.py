@@ -1,0 +1,4 @@
+from .base import BaseAVHead
+from .cls_head import AVClsHead
+
+__all__ = ['BaseAVHead', 'AVClsHead']

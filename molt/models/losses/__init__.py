@@ -1,0 +1,3 @@
+from .tor import TokenOrthogonalityLoss
+
+__all__ = ['TokenOrthogonalityLoss']

@@ -1,4 +1,9 @@
-from .layer_selection import (STAGE_NAMES, LayerSpec, normalize_index,
+from .layer_selection import (STAGE_NAMES, LayerSelection, normalize_index,
                               resolve_layers)
+from .layout import BackboneLayout
+from .pairing import pair_blocks_by_stage, pair_by_relative_depth
 
-__all__ = ['STAGE_NAMES', 'LayerSpec', 'normalize_index', 'resolve_layers']
+__all__ = [
+    'STAGE_NAMES', 'LayerSelection', 'normalize_index', 'resolve_layers',
+    'BackboneLayout', 'pair_blocks_by_stage', 'pair_by_relative_depth'
+]

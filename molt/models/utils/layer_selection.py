@@ -14,13 +14,13 @@ The result is a sorted list of unique non-negative indices.
 """
 from typing import List, Sequence, Union
 
-LayerSpec = Union[int, str, Sequence[Union[int, str]]]
+LayerSelection = Union[int, str, Sequence[Union[int, str]]]
 
 NUM_EARLY_LAYERS = 4
 NUM_LATE_LAYERS = 2
 STAGE_NAMES = ('early', 'mid', 'late', 'all')
 
-__all__ = ['LayerSpec', 'resolve_layers', 'normalize_index', 'STAGE_NAMES']
+__all__ = ['LayerSelection', 'resolve_layers', 'normalize_index', 'STAGE_NAMES']
 
 
 def normalize_index(index: int, num_layers: int, field: str = 'layers') -> int:
@@ -59,7 +59,7 @@ def _stage(name: str, num_layers: int, field: str) -> List[int]:
         "union such as 'early+late', or block indices.")
 
 
-def resolve_layers(spec: LayerSpec,
+def resolve_layers(spec: LayerSelection,
                    num_layers: int,
                    field: str = 'layers') -> List[int]:
     """Resolves a layer spec to sorted, unique block indices.

@@ -72,6 +72,10 @@ def test_zero_adapters_leave_blocks_unchanged(tiny_swin_cfg):
     plain = adapted = x
     zero = torch.zeros_like
     for index in range(model.num_layers):
+        if model.opens_stage(index):
+            stage = model.layer_stages[index]
+            plain = model.forward_downsample(plain, stage)
+            adapted = model.forward_downsample(adapted, stage)
         plain = model.forward_block(plain, index)
         adapted = model.forward_block(adapted, index, zero, zero)
     torch.testing.assert_close(adapted, plain)
@@ -84,6 +88,8 @@ def test_adapter_gradient_flows_through_frozen_blocks(tiny_swin_cfg):
     # The adapter sits in block 0; the loss is read after the last block.
     x = model.forward_block(x, 0, attn_adapter=lambda t: scale * t)
     for index in range(1, model.num_layers):
+        if model.opens_stage(index):
+            x = model.forward_downsample(x, model.layer_stages[index])
         x = model.forward_block(x, index)
     x.square().mean().backward()
     assert scale.grad is not None and scale.grad.abs() > 0

@@ -1,0 +1,114 @@
+"""The composed model: modes, gradients, no-grad backbones, bad configs."""
+import pytest
+import torch
+
+from molt.models.fusions import AvgTokenFusion, GatedTokenFusion
+
+
+def run_loss(model, batch):
+    data = model.data_preprocessor(batch, True)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    return losses
+
+
+def test_modes(build_tiny_model, batch):
+    model = build_tiny_model()
+    data = model.data_preprocessor(batch, False)
+    assert model(**data, mode='tensor').shape == (2, 3)
+    samples = model(**data, mode='predict')
+    assert all(s.pred_score.shape == (3, ) for s in samples)
+    assert set(model(**data, mode='loss')) == {'loss_cls'}
+    with pytest.raises(ValueError, match="Invalid mode 'train'"):
+        model(**data, mode='train')
+
+
+def test_molt_gradients_reach_every_trainable_part_and_no_backbone(
+        build_tiny_model, batch):
+    model = build_tiny_model(
+        tor_loss=dict(type='TokenOrthogonalityLoss', loss_weight=0.1))
+    losses = run_loss(model, batch)
+    assert set(losses) == {'loss_cls', 'loss_tor'}
+    trainable = [(n, p) for n, p in model.named_parameters()
+                 if p.requires_grad]
+    assert trainable and all(
+        n.startswith(('adapter.', 'visual_fusion.', 'audio_fusion.', 'head.'))
+        for n, _ in trainable)
+    for name, param in trainable:
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    for backbone in (model.visual_backbone, model.audio_backbone):
+        assert all(not p.requires_grad and p.grad is None
+                   for p in backbone.parameters())
+
+
+def test_molt_backbone_outputs_carry_no_autograd_history(
+        build_tiny_model, batch):
+    model = build_tiny_model()
+    seen = []
+    for backbone in (model.visual_backbone, model.audio_backbone):
+        backbone.register_forward_hook(
+            lambda module, args, out: seen.extend(out))
+    run_loss(model, batch)
+    assert len(seen) == 4  # two tapped layers per backbone
+    assert all(t.grad_fn is None and not t.requires_grad for t in seen)
+
+
+def test_lavish_backbone_outputs_are_in_the_graph(build_tiny_model, batch):
+    model = build_tiny_model(adapter=dict(type='LAVisHAdapter'))
+    for param in model.adapter.parameters():
+        if param.numel() == 1:
+            param.data.fill_(0.5)
+    seen = []
+    block = model.visual_backbone.block(model.visual_backbone.num_layers - 1)
+    block.norm2.register_forward_hook(lambda m, a, out: seen.append(out))
+    run_loss(model, batch)
+    assert seen and seen[0].grad_fn is not None
+    assert all(p.grad is None for p in model.visual_backbone.parameters())
+    assert model.adapter.adapters['visual'][0][0].up.weight.grad is not None
+
+
+def test_fusion_is_swapped_by_config(build_tiny_model, batch):
+    avg = build_tiny_model(fusion=dict(type='AvgTokenFusion'))
+    assert isinstance(avg.visual_fusion, AvgTokenFusion)
+    gated = build_tiny_model(fusion=dict(type='GatedTokenFusion'))
+    assert isinstance(gated.audio_fusion, GatedTokenFusion)
+    assert gated.audio_fusion.gates.numel() == 2
+    run_loss(gated, batch)
+
+
+def test_mettle_style_uses_every_layer(build_tiny_model, batch):
+    model = build_tiny_model(
+        adapter=dict(type='MoLTAdapter', visual_layers='all',
+                     audio_layers='all', num_uda=1, num_cda=0,
+                     embed_dims=16),
+        fusion=dict(type='AvgTokenFusion'))
+    assert model.adapter.visual_layers == list(range(8))
+    run_loss(model, batch)
+
+
+def test_shared_backbone(build_tiny_model, batch, tiny_swin_cfg):
+    model = build_tiny_model(
+        audio_backbone=None,
+        audio_frontend=dict(type='KaldiFbank', num_mel_bins=32,
+                            num_frames=32))
+    assert model.audio_encoder is model.visual_backbone
+    names = [n for n, _ in model.named_parameters()]
+    assert not any(n.startswith('audio_backbone') for n in names)
+    run_loss(model, batch)
+
+
+@pytest.mark.parametrize('override,field', [
+    (dict(adapter=dict(type='MoLTAdapter', visual_layers='latest')),
+     'adapter.visual_layers'),
+    (dict(adapter=dict(type='MoLTAdapter', audio_layers=[0, 99])),
+     'adapter.audio_layers'),
+    (dict(head=dict(type='AVClsHead', num_classes=3, visual_dims=999)),
+     'model.head.visual_dims'),
+    (dict(fusion=dict(type='MLPTokenFusion', embed_dims=7)),
+     'model.fusion.embed_dims'),
+    (dict(audio_backbone=None), 'model.audio_frontend'),
+])
+def test_bad_configs_fail_at_build_naming_the_field(build_tiny_model,
+                                                    override, field):
+    with pytest.raises((ValueError, IndexError), match=field):
+        build_tiny_model(**override)
