@@ -7,7 +7,6 @@ PYTHON ?= python3
 VENV ?= .venv
 PIP_EXTRA ?=
 BIN := $(VENV)/bin
-DEMO_DIR ?= data/ave_synthetic
 DEMO_WORK_DIR ?= work_dirs/ave_synthetic
 
 .PHONY: install test demo
@@ -24,3 +23,10 @@ $(VENV)/.installed: setup.py requirements.txt requirements/*.txt
 
 test: install
 	$(BIN)/python -m pytest tests
+
+# Quick start: a synthetic AVE set in the official layout, MoLT with tiny
+# frozen backbones trained on it, then the test split evaluated.
+demo: install
+	$(BIN)/python tools/dataset_converters/make_synthetic.py --task ave --out data/ave_synthetic
+	$(BIN)/python tools/train.py configs/demo/ave_synthetic.py --work-dir $(DEMO_WORK_DIR)
+	$(BIN)/python tools/test.py configs/demo/ave_synthetic.py $$(ls -t $(DEMO_WORK_DIR)/best_*.pth | head -n 1) --work-dir $(DEMO_WORK_DIR)

@@ -72,7 +72,8 @@ WEIGHT_INITIALIZERS = Registry(
 # Optimisation.
 OPTIMIZERS = Registry('optimizer', parent=MMSEG_OPTIMIZERS, scope=SCOPE)
 OPTIM_WRAPPERS = Registry(
-    'optim wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE)
+    'optim wrapper', parent=MMSEG_OPTIM_WRAPPERS, scope=SCOPE,
+    locations=['molt.engine.optim_wrappers'])
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     'optimizer wrapper constructor',
     parent=MMSEG_OPTIM_WRAPPER_CONSTRUCTORS, scope=SCOPE)

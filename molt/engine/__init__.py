@@ -1,0 +1,1 @@
+from .optim_wrappers import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+from .ave_metric import AVEAccuracy
+
+__all__ = ['AVEAccuracy']

@@ -1,4 +1,5 @@
+from .ave_head import AVEHead
 from .base import BaseAVHead
 from .cls_head import AVClsHead
 
-__all__ = ['BaseAVHead', 'AVClsHead']
+__all__ = ['BaseAVHead', 'AVClsHead', 'AVEHead']

@@ -1,0 +1,429 @@
+"""Video -> (1 fps JPEG frames, mono wav) conversion for dataset converters.
+
+Decoding uses PyAV (FFmpeg's libraries in-process), so no ``ffmpeg`` binary is
+needed. One pass over the container demuxes the first video and the first
+audio stream together and stops as soon as both have delivered
+``max_seconds`` of content.
+
+Output of :func:`convert_video` for a video covering ``n`` seconds::
+
+    frame_dir/00.jpg ... frame_dir/{n-1:02d}.jpg   one RGB frame per second
+    wav_path                                       16-bit PCM, mono
+
+Short videos are *not* padded here: the datasets repeat the last second at
+load time, so the files on disk always show what the video really holds.
+
+Resuming: frames are written first and the wav is moved into place last, so
+"the wav exists" means "this video is complete" (see :func:`is_converted`).
+"""
+import contextlib
+import math
+import multiprocessing
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import av
+import numpy as np
+import soundfile as sf
+from PIL import Image
+from tqdm import tqdm
+
+__all__ = [
+    'MediaDecodeError', 'ConversionResult', 'ConversionJob',
+    'ConversionSummary', 'convert_video', 'convert_many', 'is_converted'
+]
+
+JPEG_QUALITY = 95
+
+
+class MediaDecodeError(RuntimeError):
+    """A video could not be converted; the message names the file and why."""
+
+
+@dataclass
+class ConversionResult:
+    """What :func:`convert_video` wrote.
+
+    Attributes:
+        num_frames: Number of JPEG frames written (one per second).
+        audio_seconds: Length of the written wav in seconds.
+    """
+    num_frames: int
+    audio_seconds: float
+
+
+@dataclass
+class ConversionJob:
+    """One video to convert (picklable, so it can go to a worker process).
+
+    Attributes:
+        video_id: Identifier used in summaries (e.g. the YouTube id).
+        video_path: Input video file.
+        frame_dir: Folder that receives ``00.jpg``, ``01.jpg``, ...
+        wav_path: Output wav file.
+        max_seconds: Keep at most this many seconds of frames and audio.
+        sample_rate: Output audio sample rate in Hz.
+        short_side: Resize frames so the shorter side has this many pixels
+            (0 keeps the original size).
+    """
+    video_id: str
+    video_path: str
+    frame_dir: str
+    wav_path: str
+    max_seconds: int
+    sample_rate: int = 32000
+    short_side: int = 256
+
+
+@dataclass
+class ConversionSummary:
+    """Outcome of :func:`convert_many`.
+
+    Attributes:
+        converted: Ids converted in this run.
+        skipped: Ids that were already converted (resume).
+        failed: ``(video_id, reason)`` pairs of videos that could not be
+            converted.
+    """
+    converted: List[str] = field(default_factory=list)
+    skipped: List[str] = field(default_factory=list)
+    failed: List[Tuple[str, str]] = field(default_factory=list)
+
+    def format(self) -> str:
+        """Returns a short human-readable report listing every failure."""
+        total = len(self.converted) + len(self.skipped) + len(self.failed)
+        lines = [
+            f'{total} videos: {len(self.converted)} converted, '
+            f'{len(self.skipped)} already done, {len(self.failed)} failed'
+        ]
+        if self.failed:
+            lines.append('Failed videos (id: reason):')
+            lines += [f'  {vid}: {reason}' for vid, reason in self.failed]
+        return '\n'.join(lines)
+
+
+def is_converted(frame_dir: str, wav_path: str) -> bool:
+    """Whether a video was fully converted by :func:`convert_video`.
+
+    The wav is written last, so its presence marks a finished video.
+
+    Args:
+        frame_dir: The video's frame folder.
+        wav_path: The video's wav file.
+
+    Returns:
+        True when both ``wav_path`` and ``frame_dir/00.jpg`` exist.
+    """
+    return osp.isfile(wav_path) and osp.isfile(osp.join(frame_dir, '00.jpg'))
+
+
+def _resized_size(width: int, height: int,
+                  short_side: int) -> Tuple[int, int]:
+    """(width, height) with the shorter side scaled to ``short_side``."""
+    if short_side <= 0:
+        return width, height
+    scale = short_side / min(width, height)
+    return (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def _write_frame(frame: av.VideoFrame, path: str, short_side: int) -> None:
+    """Writes one decoded frame as an RGB JPEG, resized by its short side."""
+    image = frame.to_image()  # PIL RGB, whatever the source pixel format
+    size = _resized_size(image.width, image.height, short_side)
+    if size != image.size:
+        # PIL's bicubic filter widens its support when shrinking, so
+        # downscaling is antialiased.
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    image.save(path, quality=JPEG_QUALITY)
+
+
+class _FramePicker:
+    """Writes, for each second ``i``, the frame nearest to ``i + 0.5`` s.
+
+    Frames arrive in presentation order, so the distance to a target first
+    shrinks and then grows: the previous frame is the nearest one as soon as
+    the current frame is no closer. Only one frame is held in memory.
+
+    Args:
+        frame_dir: Output folder.
+        max_seconds: Number of targets (seconds) at most.
+        short_side: Resize argument of :func:`_write_frame`.
+        origin: Stream start time in seconds; timestamps count from it.
+        frame_step: Nominal frame duration in seconds (for the covered span
+            and for frames without a timestamp).
+    """
+
+    def __init__(self, frame_dir: str, max_seconds: int, short_side: int,
+                 origin: Optional[float], frame_step: float) -> None:
+        self.frame_dir = frame_dir
+        self.max_seconds = max_seconds
+        self.short_side = short_side
+        self.origin = origin
+        self.frame_step = frame_step
+        self.next_target = 0
+        self.num_decoded = 0
+        self.prev: Optional[Tuple[float, av.VideoFrame]] = None
+
+    @property
+    def done(self) -> bool:
+        """All ``max_seconds`` frames are written."""
+        return self.next_target >= self.max_seconds
+
+    def add(self, frame: av.VideoFrame) -> None:
+        """Feeds the next decoded frame."""
+        if frame.time is None:
+            # No timestamp (rare raw streams): fall back to the frame count.
+            time = self.num_decoded * self.frame_step
+        else:
+            if self.origin is None:
+                self.origin = frame.time
+            time = frame.time - self.origin
+        self.num_decoded += 1
+        while self.prev is not None and not self.done:
+            target = self.next_target + 0.5
+            if abs(time - target) < abs(self.prev[0] - target):
+                break
+            self._write(self.prev[1])
+        self.prev = (time, frame)
+
+    def finish(self) -> int:
+        """Writes the last frame for the remaining covered seconds.
+
+        Returns:
+            The number of frames written.
+        """
+        if self.prev is not None:
+            # Seconds covered, whole or partial; the tolerance keeps a
+            # 4.0000001 s span from counting as 5 seconds.
+            end = self.prev[0] + self.frame_step
+            covered = min(self.max_seconds, math.ceil(end - 1e-3))
+            while self.next_target < covered:
+                self._write(self.prev[1])
+        return self.next_target
+
+    def _write(self, frame: av.VideoFrame) -> None:
+        path = osp.join(self.frame_dir, f'{self.next_target:02d}.jpg')
+        _write_frame(frame, path, self.short_side)
+        self.next_target += 1
+
+
+class _AudioCollector:
+    """Resamples decoded audio to mono s16 and keeps the first samples.
+
+    Args:
+        sample_rate: Output rate in Hz.
+        max_samples: Number of output samples to keep at most.
+    """
+
+    def __init__(self, sample_rate: int, max_samples: int) -> None:
+        self.resampler = av.AudioResampler(
+            format='s16', layout='mono', rate=sample_rate)
+        self.max_samples = max_samples
+        self.chunks: List[np.ndarray] = []
+        self.num_samples = 0
+
+    @property
+    def done(self) -> bool:
+        """Enough samples are collected."""
+        return self.num_samples >= self.max_samples
+
+    def add(self, frame: Optional[av.AudioFrame]) -> None:
+        """Feeds a decoded frame; ``None`` flushes the resampler."""
+        for out in self.resampler.resample(frame):
+            chunk = out.to_ndarray().reshape(-1)  # packed mono: (1, n)
+            self.chunks.append(chunk)
+            self.num_samples += chunk.size
+
+    def samples(self) -> np.ndarray:
+        """Returns the collected int16 samples, shape ``(num_samples,)``."""
+        if not self.chunks:
+            return np.zeros(0, dtype=np.int16)
+        return np.concatenate(self.chunks)[:self.max_samples]
+
+
+def _decode(container: av.container.InputContainer, video_path: str,
+            frame_dir: str, max_seconds: int, sample_rate: int,
+            short_side: int) -> Tuple[int, np.ndarray]:
+    """Demuxes both streams in one pass, writing frames as they come.
+
+    Args:
+        container: The opened input.
+        video_path: Input path, for error messages.
+        frame_dir, max_seconds, sample_rate, short_side: As in
+            :func:`convert_video`.
+
+    Returns:
+        The number of frames written and the int16 audio samples, shape
+        ``(num_samples,)``.
+    """
+    if not container.streams.video:
+        raise MediaDecodeError(f'{video_path}: no video stream')
+    if not container.streams.audio:
+        raise MediaDecodeError(
+            f'{video_path}: no audio stream (the dataset needs the sound '
+            'track; re-download the video with audio)')
+    video = container.streams.video[0]
+    audio = container.streams.audio[0]
+    rate = video.average_rate or video.guessed_rate or 25
+    origin = (float(video.start_time * video.time_base)
+              if video.start_time is not None else None)
+    picker = _FramePicker(frame_dir, max_seconds, short_side, origin,
+                          1.0 / float(rate))
+    collector = _AudioCollector(sample_rate, max_seconds * sample_rate)
+
+    for packet in container.demux(video, audio):
+        if packet.stream is video and not picker.done:
+            for frame in packet.decode():
+                picker.add(frame)
+        elif packet.stream is audio and not collector.done:
+            for frame in packet.decode():
+                collector.add(frame)
+        if picker.done and collector.done:
+            break
+    collector.add(None)
+    num_frames = picker.finish()
+    if num_frames == 0:
+        raise MediaDecodeError(f'{video_path}: no decodable video frames')
+    samples = collector.samples()
+    if samples.size == 0:
+        raise MediaDecodeError(f'{video_path}: no decodable audio samples')
+    return num_frames, samples
+
+
+def _remove_frames(frame_dir: str, max_seconds: int) -> None:
+    """Removes the frames of a failed conversion, and the folder if empty.
+
+    A failed video then leaves nothing behind that looks like usable data.
+    """
+    for i in range(max_seconds):
+        path = osp.join(frame_dir, f'{i:02d}.jpg')
+        if osp.exists(path):
+            os.remove(path)
+    if not os.listdir(frame_dir):
+        os.rmdir(frame_dir)
+
+
+def _write_wav_atomically(samples: np.ndarray, wav_path: str,
+                          sample_rate: int) -> None:
+    """Writes a 16-bit PCM wav under a temporary name, then renames it.
+
+    The rename is the last step of a conversion: an interrupted run never
+    leaves a complete-looking wav behind.
+    """
+    tmp_path = wav_path + '.part'
+    try:
+        sf.write(tmp_path, samples, sample_rate, subtype='PCM_16',
+                 format='WAV')
+        os.replace(tmp_path, wav_path)
+    finally:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def convert_video(video_path: str,
+                  frame_dir: str,
+                  wav_path: str,
+                  max_seconds: int,
+                  sample_rate: int = 32000,
+                  short_side: int = 256) -> ConversionResult:
+    """Decodes one video into 1 fps JPEG frames and a mono wav.
+
+    Frame ``i`` (``frame_dir/{i:02d}.jpg``) is the decoded frame nearest to
+    ``i + 0.5`` s, for ``i < n = min(max_seconds, seconds covered by the
+    video stream, a partial last second included)``. The audio is the first
+    ``max_seconds`` seconds of the first audio stream, downmixed to mono and
+    resampled to ``sample_rate``. Short videos are not padded.
+
+    Args:
+        video_path: Input video (any container/codec FFmpeg can read).
+        frame_dir: Output folder for the frames (created if missing).
+        wav_path: Output wav path (its folder is created if missing).
+        max_seconds: Keep at most this many seconds.
+        sample_rate: Output audio sample rate in Hz.
+        short_side: Resize frames so their shorter side has this many
+            pixels, keeping the aspect ratio; 0 keeps the original size.
+
+    Returns:
+        The number of frames and the audio length written.
+
+    Raises:
+        MediaDecodeError: The file is missing or corrupt, or lacks a video
+            stream, an audio stream or decodable frames. Errors while
+            writing the outputs (e.g. a full disk) are not wrapped.
+    """
+    if not osp.isfile(video_path):
+        raise MediaDecodeError(
+            f'{video_path}: video file not found (download it or remove '
+            'it from the annotations)')
+    os.makedirs(frame_dir, exist_ok=True)
+    os.makedirs(osp.dirname(osp.abspath(wav_path)), exist_ok=True)
+    try:
+        with av.open(video_path) as container:
+            num_frames, samples = _decode(container, video_path, frame_dir,
+                                          max_seconds, sample_rate,
+                                          short_side)
+    except av.FFmpegError as error:
+        # PyAV's OS-level errors (permission, I/O) are FFmpegErrors too.
+        _remove_frames(frame_dir, max_seconds)
+        raise MediaDecodeError(
+            f'{video_path}: cannot decode ({error}); the file is probably '
+            'corrupt or truncated, re-download it') from error
+    except MediaDecodeError:
+        _remove_frames(frame_dir, max_seconds)
+        raise
+    _write_wav_atomically(samples, wav_path, sample_rate)
+    return ConversionResult(num_frames, samples.size / sample_rate)
+
+
+def _run_job(job: ConversionJob) -> Optional[str]:
+    """Worker: converts one job; returns the error message or None."""
+    try:
+        convert_video(job.video_path, job.frame_dir, job.wav_path,
+                      job.max_seconds, job.sample_rate, job.short_side)
+    except MediaDecodeError as error:
+        return str(error)
+    return None
+
+
+def convert_many(jobs: Sequence[ConversionJob],
+                 nproc: int = 1,
+                 desc: str = 'videos') -> ConversionSummary:
+    """Runs :func:`convert_video` over many videos, resumably.
+
+    Jobs whose outputs already exist (:func:`is_converted`) are skipped; a
+    :class:`MediaDecodeError` is recorded and the run goes on.
+
+    Args:
+        jobs: The videos to convert.
+        nproc: Number of worker processes; 1 converts in this process.
+        desc: Label of the progress bar.
+
+    Returns:
+        Which videos were converted, skipped or failed (with reasons), in
+        the order of ``jobs``.
+    """
+    summary = ConversionSummary()
+    pending = []
+    for job in jobs:
+        if is_converted(job.frame_dir, job.wav_path):
+            summary.skipped.append(job.video_id)
+        else:
+            pending.append(job)
+
+    with contextlib.ExitStack() as stack:
+        if nproc > 1 and len(pending) > 1:
+            pool = stack.enter_context(
+                multiprocessing.Pool(min(nproc, len(pending))))
+            # Ordered imap keeps results aligned with ``pending``.
+            errors = pool.imap(_run_job, pending)
+        else:
+            errors = map(_run_job, pending)
+        progress = tqdm(errors, total=len(pending), desc=desc, unit='video')
+        for job, error in zip(pending, progress):
+            if error is None:
+                summary.converted.append(job.video_id)
+            else:
+                summary.failed.append((job.video_id, error))
+    return summary

@@ -1,0 +1,55 @@
+"""Evaluates a checkpoint on the config's test split (mmengine Runner).
+
+Example::
+
+    python tools/test.py configs/molt/ave_swin_htsat.py work_dirs/x/best.pth
+    python tools/test.py CONFIG CKPT --out results.pkl
+"""
+import argparse
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from molt.utils import (add_runner_arguments, load_config,
+                        register_all_modules, trust_checkpoint)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a molt model.')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out', help='dump the per-sample predictions to this pickle file')
+    add_runner_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def build_config(args) -> Config:
+    """The config with the command line applied."""
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    if args.out is not None:
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, list):
+            evaluators = [evaluators]
+        cfg.test_evaluator = evaluators + [
+            dict(type='DumpResults', out_file_path=args.out)
+        ]
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules()
+    cfg = build_config(args)
+    trust_checkpoint(args.checkpoint)  # named explicitly by the user
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    print('Test results: ' +
+          ', '.join(f'{k}: {v:.2f}' if isinstance(v, float) else f'{k}: {v}'
+                    for k, v in metrics.items()))
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
