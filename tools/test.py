@@ -4,6 +4,7 @@ Example::
 
     python tools/test.py configs/molt/ave_swin_htsat.py work_dirs/x/best.pth
     python tools/test.py CONFIG CKPT --out results.pkl
+    python tools/test.py CONFIG CKPT --show-dir vis/   # one PNG per video
 """
 import argparse
 
@@ -12,6 +13,7 @@ from mmengine.runner import Runner
 
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint)
+from molt.utils.dataset_meta import apply_checkpoint_dataset_meta
 
 
 def parse_args(argv=None):
@@ -20,6 +22,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out', help='dump the per-sample predictions to this pickle file')
+    parser.add_argument(
+        '--show-dir',
+        help='draw the predictions of every test sample into this folder '
+        "(needs the config's default_hooks.visualization)")
     add_runner_arguments(parser)
     return parser.parse_args(argv)
 
@@ -35,6 +41,13 @@ def build_config(args) -> Config:
         cfg.test_evaluator = evaluators + [
             dict(type='DumpResults', out_file_path=args.out)
         ]
+    if args.show_dir is not None:
+        hook = cfg.get('default_hooks', {}).get('visualization')
+        if hook is None:
+            raise ValueError(
+                f'--show-dir: {args.config} has no '
+                'default_hooks.visualization (the AVS configs have one).')
+        hook.update(draw=True, show_dir=args.show_dir)
     return cfg
 
 
@@ -43,6 +56,9 @@ def main(argv=None):
     register_all_modules()
     cfg = build_config(args)
     trust_checkpoint(args.checkpoint)  # named explicitly by the user
+    # What the checkpoint learned from its training split (e.g. AVQA's
+    # vocabulary) overrides what the config's files would give.
+    apply_checkpoint_dataset_meta(cfg, args.checkpoint)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print('Test results: ' +

@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint,
                         trust_directory)
+from molt.utils.dataset_meta import fill_head_for_training
 
 
 def parse_args(argv=None):
@@ -52,6 +53,9 @@ def main(argv=None):
     trust_directory(cfg.work_dir)
     if cfg.get('load_from'):
         trust_checkpoint(cfg.load_from)
+    # Head sizes left None (e.g. AVQA's vocabulary sizes) come from the
+    # training data.
+    fill_head_for_training(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner

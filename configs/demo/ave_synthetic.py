@@ -52,3 +52,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=max_epochs)
 default_hooks = dict(logger=dict(interval=5))
+custom_hooks = [dict(type='EpochTimerHook')]

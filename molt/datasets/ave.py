@@ -1,13 +1,11 @@
 """AVE: audio-visual event localisation (Tian et al., 2018)."""
-import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List
 
 import numpy as np
-from mmengine.dataset import BaseDataset
 
 from molt.registry import DATASETS
-from .utils import (AnnotationError, check_media_files, exclude_videos,
-                    require_file)
+from .converted_video import ConvertedVideoDataset
+from .utils import AnnotationError, require_file
 
 __all__ = ['AVEDataset', 'AVE_CLASSES']
 
@@ -26,7 +24,7 @@ HEADER = 'Category&VideoID&Quality&StartTime&EndTime'
 
 
 @DATASETS.register_module()
-class AVEDataset(BaseDataset):
+class AVEDataset(ConvertedVideoDataset):
     """AVE in the layout written by ``tools/dataset_converters/ave.py``::
 
         data_root/
@@ -44,49 +42,34 @@ class AVEDataset(BaseDataset):
     Videos shorter than ``num_segments`` seconds repeat their last second
     (frames and audio), applied by the loading transforms.
 
+    Rows of videos the converter could not decode are skipped and media
+    files are checked at start-up (:class:`ConvertedVideoDataset`).
+
     Args:
         ann_file: Split file, relative to ``data_root``.
         data_root: Dataset root.
-        data_prefix: Sub-folders of frames and audio.
         num_segments: Segments (seconds) per video.
-        check_files: Verify at start-up that every video's first frame and
-            wav exist, so a missing file fails before training.
-        exclude_file: File in ``data_root`` listing videos the converter
-            could not decode (``<id><TAB><reason>`` lines); their rows are
-            skipped and the count is logged. Ignored when absent.
-        pipeline: Transforms.
-        test_mode: Whether the dataset is used for evaluation.
+        **kwargs: ``data_prefix``, ``check_files``, ``exclude_file``,
+            ``pipeline``, ``test_mode``, ... (see
+            :class:`ConvertedVideoDataset`).
     """
 
     METAINFO = dict(classes=AVE_CLASSES, background='background')
+    NAME = 'AVE'
 
     def __init__(self,
                  ann_file: str = 'trainSet.txt',
                  data_root: str = 'data/ave',
-                 data_prefix: Dict[str, str] = dict(
-                     frames='frames', audio='audio'),
                  num_segments: int = 10,
-                 check_files: bool = True,
-                 exclude_file: str = 'unreadable_videos.txt',
-                 pipeline: Sequence = (),
-                 test_mode: bool = False,
                  **kwargs):
         self.num_segments = num_segments
-        self.check_files = check_files
-        self.exclude_file = exclude_file
-        super().__init__(
-            ann_file=ann_file,
-            data_root=data_root,
-            data_prefix=dict(data_prefix),
-            pipeline=list(pipeline),
-            test_mode=test_mode,
-            **kwargs)
+        super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     @property
     def background_label(self) -> int:
         return len(self.metainfo['classes'])
 
-    def load_data_list(self) -> List[dict]:
+    def parse_annotations(self) -> List[dict]:
         ann_file = require_file(self.ann_file, 'AVE split file')
         class_to_label = {c: i for i, c in enumerate(self.metainfo['classes'])}
         data_list = []
@@ -98,13 +81,6 @@ class AVEDataset(BaseDataset):
                 data_list.append(
                     self._parse_row(line, f'{ann_file}:{line_no}',
                                     class_to_label))
-        data_list = exclude_videos(data_list,
-                                   osp.join(self.data_root, self.exclude_file),
-                                   ann_file)
-        if not data_list:
-            raise AnnotationError(f'{ann_file} has no annotation rows.')
-        if self.check_files:
-            check_media_files(data_list, ('00.jpg', ), 'AVE')
         return data_list
 
     def _parse_row(self, line: str, where: str,
@@ -140,8 +116,7 @@ class AVEDataset(BaseDataset):
             end=end,
             gt_label=gt_label,
             segment_seconds=list(range(self.num_segments)),
-            frame_dir=osp.join(self.data_prefix['frames'], video_id),
-            audio_path=osp.join(self.data_prefix['audio'], f'{video_id}.wav'))
+            **self.media_paths(video_id))
 
     def get_cat_ids(self, idx: int) -> List[int]:
         return [int(self.get_data_info(idx)['event_label'])]

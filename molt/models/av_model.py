@@ -7,25 +7,11 @@ from torch import Tensor
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .utils import BackboneLayout
+from .utils import BackboneLayout, fill_config
 
 __all__ = ['AVModel']
 
 MODALITIES = ('visual', 'audio')
-
-
-def _fill(cfg: dict, values: dict, owner: str) -> dict:
-    """Copies ``cfg`` with ``values`` filled in; a value the user set that
-    disagrees is an error naming the field (no silent projection)."""
-    cfg = dict(cfg)
-    for key, value in values.items():
-        if key in cfg and cfg[key] is not None and cfg[key] != value:
-            raise ValueError(
-                f'{owner}.{key}={cfg[key]} does not match the {value} it '
-                'receives from the part before it; remove the field (the '
-                'model fills it in) or change that part.')
-        cfg[key] = value
-    return cfg
 
 
 @MODELS.register_module()
@@ -97,14 +83,20 @@ class AVModel(BaseModel):
             num_layers = (
                 len(getattr(self.adapter, f'{name}_layers'))
                 if self.adapter.is_parallel else 1)
-            fusion_cfg = _fill(
+            fusion_cfg = fill_config(
                 fusion, dict(embed_dims=out_dims[name],
                              num_layers=num_layers), 'model.fusion')
             self.add_module(f'{name}_fusion', MODELS.build(fusion_cfg))
-        self.head = MODELS.build(
-            _fill(head, dict(visual_dims=out_dims['visual'],
-                             audio_dims=out_dims['audio']), 'model.head'))
+        head_sizes = dict(visual_dims=out_dims['visual'],
+                          audio_dims=out_dims['audio'])
+        head_cls = (MODELS.get(head['type'])
+                    if isinstance(head['type'], str) else head['type'])
+        if getattr(head_cls, 'needs_stage_maps', False):
+            head_sizes['in_channels'] = list(self.visual_backbone.stage_dims)
+        self.head = MODELS.build(fill_config(head, head_sizes, 'model.head'))
         self.tor_loss = None if tor_loss is None else MODELS.build(tor_loss)
+        # Feature stores this model writes to, by directory (not modules).
+        self.feature_stores: Dict[str, object] = {}
 
     @property
     def audio_encoder(self):
@@ -112,7 +104,8 @@ class AVModel(BaseModel):
         return (self.visual_backbone
                 if self.audio_backbone is None else self.audio_backbone)
 
-    def _audio_input(self, audio: Tensor) -> Tensor:
+    def prepare_audio(self, audio: Tensor) -> Tensor:
+        """Waveforms to the audio encoder's input (the front-end, if any)."""
         return audio if self.audio_frontend is None else self.audio_frontend(
             audio)
 
@@ -133,44 +126,62 @@ class AVModel(BaseModel):
         visual = self.visual_backbone(
             frames, self.adapter.visual_layers, return_stage_maps=with_maps)
         audio = self.audio_encoder(
-            self._audio_input(audio), self.adapter.audio_layers)
+            self.prepare_audio(audio), self.adapter.audio_layers)
         if with_maps:
             visual, maps = visual
             return dict(visual=visual, audio=audio, visual_maps=maps)
         return dict(visual=visual, audio=audio)
 
-    def extract_feat(self, inputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
-        """Runs backbones, adapter and fusion.
+    def extract_feat(
+            self,
+            inputs: Dict[str, Tensor],
+            data_samples: Optional[List[AVDataSample]] = None
+    ) -> Dict[str, Tensor]:
+        """Runs backbones (or reads cached features), adapter and fusion.
 
         Args:
-            inputs: ``frames`` ``(B, T, 3, H, W)``, ``audio``
-                ``(B, T, samples)`` and task extras.
+            inputs: ``frames`` ``(B, T, 3, H, W)`` and ``audio``
+                ``(B, T, samples)``, or ``features`` from the feature cache
+                (``{name: (B, T, ...)}``, see :meth:`split_features`); plus
+                task extras.
+            data_samples: When they name a ``feature_store``, the frozen
+                features computed here are written to it.
 
         Returns:
             The head's ``feats`` (see :class:`BaseAVHead`) plus the
             layer-wise tokens ``visual_layers``/``audio_layers`` (lists of
             ``(B*T, N, C)``) for the token losses.
         """
-        frames, audio = inputs['frames'], inputs['audio']
-        batch, steps = frames.shape[:2]
-        if audio.shape[:2] != (batch, steps):
-            raise ValueError(
-                f'frames {tuple(frames.shape)} and audio '
-                f'{tuple(audio.shape)} disagree on (batch, segments).')
-        frames, audio = frames.flatten(0, 1), audio.flatten(0, 1)
         with_maps = self.head.needs_stage_maps
+        if 'features' in inputs:
+            if not self.adapter.is_parallel:
+                raise ValueError('Cached backbone features can only feed a '
+                                 'parallel adapter scheme.')
+            batch, steps = next(iter(inputs['features'].values())).shape[:2]
+            frozen = self.split_features(inputs['features'])
+        else:
+            frames, audio = inputs['frames'], inputs['audio']
+            batch, steps = frames.shape[:2]
+            if audio.shape[:2] != (batch, steps):
+                raise ValueError(
+                    f'frames {tuple(frames.shape)} and audio '
+                    f'{tuple(audio.shape)} disagree on (batch, segments).')
+            frames, audio = frames.flatten(0, 1), audio.flatten(0, 1)
         if self.adapter.is_parallel:
-            frozen = self.backbone_features(frames, audio, with_maps)
+            if 'features' not in inputs:
+                frozen = self.backbone_features(frames, audio, with_maps)
+                self.write_features(frozen, data_samples, steps)
             tokens = self.adapter(frozen['visual'], frozen['audio'])
             maps = frozen.get('visual_maps')
         else:
             tokens = self.adapter(
-                frames, self._audio_input(audio), self.visual_backbone,
+                frames, self.prepare_audio(audio), self.visual_backbone,
                 self.audio_encoder, return_stage_maps=with_maps)
             maps = tokens.get('visual_maps')
         feats = {
             key: value
-            for key, value in inputs.items() if key not in ('frames', 'audio')
+            for key, value in inputs.items()
+            if key not in ('frames', 'audio', 'features')
         }
         for name in MODALITIES:
             fused = getattr(self, f'{name}_fusion')(tokens[name])
@@ -179,6 +190,56 @@ class AVModel(BaseModel):
         if maps is not None:
             feats['visual_maps'] = [m.unflatten(0, (batch, steps)) for m in maps]
         return feats
+
+    # -- feature cache -----------------------------------------------------
+    @staticmethod
+    def join_features(frozen: Dict[str, List[Tensor]],
+                      steps: int) -> Dict[str, Tensor]:
+        """Frozen features as the cache stores them: ``{'visual.0': (B, T,
+        N, C), ..., 'audio.0': ..., 'visual_maps.0': (B, T, C, H, W)}``."""
+        return {
+            f'{kind}.{i}': tensor.unflatten(0, (-1, steps))
+            for kind, tensors in frozen.items()
+            for i, tensor in enumerate(tensors)
+        }
+
+    @staticmethod
+    def split_features(features: Dict[str, Tensor]) -> Dict[str, List[Tensor]]:
+        """Inverse of :meth:`join_features`: lists of ``(B*T, ...)``."""
+        frozen: Dict[str, List[Tensor]] = {}
+        for name in sorted(features, key=lambda n: (n.split('.')[0],
+                                                    int(n.split('.')[1]))):
+            kind = name.split('.')[0]
+            frozen.setdefault(kind, []).append(features[name].flatten(0, 1))
+        return frozen
+
+    def attach_feature_store(self, store) -> None:
+        """Lets the model write the features of samples whose meta
+        information names ``store.directory`` (see
+        :class:`~molt.engine.hooks.FeatureCacheHook`)."""
+        self.feature_stores[store.directory] = store
+
+    def write_features(self, frozen: Dict[str, List[Tensor]],
+                        data_samples: Optional[List[AVDataSample]],
+                        steps: int) -> None:
+        """Writes a batch's frozen features to the store its samples name
+        (``feature_store`` meta information); does nothing otherwise.
+
+        Args:
+            frozen: Output of :meth:`backbone_features`.
+            data_samples: The batch's samples (``sample_idx`` gives rows).
+            steps: Segments per sample ``T``.
+        """
+        if not data_samples or 'feature_store' not in data_samples[0]:
+            return
+        directory = data_samples[0].feature_store
+        if directory not in self.feature_stores:
+            raise RuntimeError(
+                f'No feature store attached for {directory}; use '
+                'FeatureCacheHook (or tools/extract_features.py).')
+        self.feature_stores[directory].write(
+            [s.sample_idx for s in data_samples],
+            self.join_features(frozen, steps))
 
     def forward(self,
                 inputs: Dict[str, Tensor],
@@ -190,7 +251,7 @@ class AVModel(BaseModel):
         if mode not in ('loss', 'predict', 'tensor'):
             raise ValueError(f"Invalid mode {mode!r}; use 'loss', 'predict' "
                              "or 'tensor'.")
-        feats = self.extract_feat(inputs)
+        feats = self.extract_feat(inputs, data_samples)
         if mode == 'tensor':
             return self.head(feats)
         if mode == 'predict':

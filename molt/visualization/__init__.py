@@ -1,0 +1,3 @@
+from .avs_visualizer import AVSVisualizer
+
+__all__ = ['AVSVisualizer']

@@ -10,7 +10,8 @@ import json
 
 from molt.datasets import synthetic
 
-TASKS = dict(ave=synthetic.make_ave)
+TASKS = dict(ave=synthetic.make_ave, avs_s4=synthetic.make_avs_s4)
+TASKS['avqa'] = synthetic.make_avqa
 
 
 def parse_args(argv=None):

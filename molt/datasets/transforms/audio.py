@@ -2,15 +2,15 @@
 import math
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 
 from molt.registry import TRANSFORMS
+from .base import MediaTransform
 
 __all__ = ['SliceAudioSegments']
 
 
 @TRANSFORMS.register_module()
-class SliceAudioSegments(BaseTransform):
+class SliceAudioSegments(MediaTransform):
     """Cuts ``segment_seconds`` of audio per segment and tiles it to the
     audio backbone's clip length (the peers' protocol: 1 s per segment,
     tiled to 10 s for HTS-AT on AVE/AVQA, 5 s on AVS; 1 s for the shared

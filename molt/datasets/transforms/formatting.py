@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from molt.registry import TRANSFORMS
 from molt.structures import AVDataSample
+from .base import CACHED_FEATURES
 
 __all__ = ['PackAVInputs']
 
@@ -23,7 +24,10 @@ class PackAVInputs(BaseTransform):
     annotations into an :class:`AVDataSample`.
 
     ``frames`` (a list of ``(H, W, 3)`` arrays) becomes ``(T, 3, H, W)``
-    uint8; ``audio`` stays ``(T, samples)`` float32.
+    uint8; ``audio`` stays ``(T, samples)`` float32. A sample read from
+    the feature cache carries ``inputs['features']`` (``{name: array}``)
+    instead of frames and audio; ``feature_store`` (where the model writes
+    the features of an uncached sample) is kept as meta information.
 
     Args:
         input_keys: Result keys that go to the model besides frames and
@@ -41,15 +45,23 @@ class PackAVInputs(BaseTransform):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
-        frames = np.stack(results['frames'])  # (T, H, W, 3)
-        inputs = dict(
-            frames=torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous(),
-            audio=_to_tensor(results['audio']))
+        if CACHED_FEATURES in results:
+            inputs = dict(features={
+                name: torch.from_numpy(np.array(value))
+                for name, value in results[CACHED_FEATURES].items()
+            })
+        else:
+            frames = np.stack(results['frames'])  # (T, H, W, 3)
+            inputs = dict(
+                frames=torch.from_numpy(frames).permute(0, 3, 1,
+                                                        2).contiguous(),
+                audio=_to_tensor(results['audio']))
         for key in self.input_keys:
             inputs[key] = _to_tensor(results[key])
+        meta_keys = self.meta_keys + ('feature_store', )
         sample = AVDataSample(
             metainfo={k: results[k]
-                      for k in self.meta_keys if k in results})
+                      for k in meta_keys if k in results})
         for key in self.data_keys:
             if key in results:
                 sample.set_field(_to_tensor(results[key]), key)

@@ -8,15 +8,15 @@ import numpy as np
 import soundfile
 import torch
 import torchaudio
-from mmcv.transforms import BaseTransform
 
 from molt.registry import TRANSFORMS
+from .base import MediaTransform
 
 __all__ = ['LoadFrames', 'LoadAudio']
 
 
 @TRANSFORMS.register_module()
-class LoadFrames(BaseTransform):
+class LoadFrames(MediaTransform):
     """Loads one frame per segment from a folder of 1 fps frames.
 
     Frame ``s`` (second ``s``) is ``frame_dir/frame_tmpl.format(s)``. The
@@ -77,7 +77,7 @@ class LoadFrames(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class LoadAudio(BaseTransform):
+class LoadAudio(MediaTransform):
     """Loads a wav (soundfile) as a mono float32 waveform at
     ``sample_rate``, resampling with torchaudio when the file differs.
 

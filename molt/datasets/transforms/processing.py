@@ -2,15 +2,15 @@
 from typing import Sequence, Tuple, Union
 
 import mmcv
-from mmcv.transforms import BaseTransform
 
 from molt.registry import TRANSFORMS
+from .base import MediaTransform
 
 __all__ = ['ResizeFrames']
 
 
 @TRANSFORMS.register_module()
-class ResizeFrames(BaseTransform):
+class ResizeFrames(MediaTransform):
     """Resizes every frame to ``size`` (no aspect-ratio keeping, as the
     peers feed Swin-V2 192x192 frames).
 

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from molt.registry import MODELS
 from .base import FrozenSwinBackbone
+from .fused_attention import enable_fused_window_attention
 from .weights import check_weights_file, load_exact, read_state_dict
 
 __all__ = ['SwinV2']
@@ -44,6 +45,9 @@ class SwinV2(FrozenSwinBackbone):
         num_heads: Attention heads per stage.
         window_size: Attention window.
         in_chans: Input channels.
+        fused_attn: Compute the window attention with PyTorch's fused
+            ``scaled_dot_product_attention`` (same result; see
+            :mod:`.fused_attention`).
         pretrained: Local checkpoint path, or None for random weights.
         init_cfg: mmengine init config (unused: weights come from
             ``pretrained``).
@@ -58,6 +62,7 @@ class SwinV2(FrozenSwinBackbone):
                  num_heads: Optional[Sequence[int]] = None,
                  window_size: Optional[int] = None,
                  in_chans: int = 3,
+                 fused_attn: bool = True,
                  pretrained: Optional[str] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
@@ -86,6 +91,8 @@ class SwinV2(FrozenSwinBackbone):
         self.img_size = tuple(encoder.patch_embed.img_size)
         self.pretrained = (None if pretrained is None else
                            check_weights_file(pretrained, 'SwinV2'))
+        if fused_attn:
+            enable_fused_window_attention(encoder)
         self._setup_encoder(encoder)
         self._check_grids('SwinV2')
 

@@ -3,3 +3,9 @@ from .base import BaseAVHead
 from .cls_head import AVClsHead
 
 __all__ = ['BaseAVHead', 'AVClsHead', 'AVEHead']
+from .avs_head import AVSHead  # noqa: E402
+
+__all__ += ['AVSHead']
+from .avqa_head import AVQAHead  # noqa: E402
+
+__all__ += ['AVQAHead']

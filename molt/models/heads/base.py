@@ -36,6 +36,11 @@ class BaseAVHead(BaseModule):
         self.visual_dims = visual_dims
         self.audio_dims = audio_dims
 
+    def example_inputs(self, batch_size: int) -> Dict[str, Tensor]:
+        """Random extra model inputs this head reads (e.g. question ids),
+        for benchmarks and smoke runs; frames and audio are not included."""
+        return {}
+
     def forward(self, feats: Dict[str, Tensor]):
         """Raw outputs (logits) for ``mode='tensor'``."""
         raise NotImplementedError

@@ -1,3 +1,4 @@
+from .config_fill import fill_config
 from .layer_selection import (STAGE_NAMES, LayerSelection, normalize_index,
                               resolve_layers)
 from .layout import BackboneLayout
@@ -5,5 +6,6 @@ from .pairing import pair_blocks_by_stage, pair_by_relative_depth
 
 __all__ = [
     'STAGE_NAMES', 'LayerSelection', 'normalize_index', 'resolve_layers',
-    'BackboneLayout', 'pair_blocks_by_stage', 'pair_by_relative_depth'
+    'BackboneLayout', 'pair_blocks_by_stage', 'pair_by_relative_depth',
+    'fill_config'
 ]

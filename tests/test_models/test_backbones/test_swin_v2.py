@@ -186,3 +186,19 @@ def test_full_size_swinv2_large():
     assert model.num_layers == 24
     assert model.stage_dims == [192, 384, 768, 1536]
     assert model.layer_num_tokens[-1] == 36
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_fused_attention_equals_timm(tiny_swin_cfg, dtype):
+    fused = build(tiny_swin_cfg)
+    plain = build(tiny_swin_cfg, fused_attn=False)
+    for p in fused.parameters():
+        p.data.normal_(std=0.3)
+    plain.load_state_dict(fused.state_dict())
+    x = torch.randn(2, 3, 32, 32)
+    with torch.autocast('cpu', dtype=dtype, enabled=dtype != torch.float32):
+        ours = fused(x, out_layers=[1, 3, 7])  # shifted and plain windows
+        theirs = plain(x, out_layers=[1, 3, 7])
+    tol = 1e-5 if dtype == torch.float32 else 5e-2
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a.float(), b.float(), atol=tol, rtol=tol)

@@ -1,0 +1,4 @@
+# Table 5 (latent tokens per modality), MUSIC-AVQA: 6 tokens.
+_base_ = '../molt/avqa_swin_htsat.py'
+
+model = dict(adapter=dict(num_latents=6))

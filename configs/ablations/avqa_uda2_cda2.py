@@ -1,0 +1,4 @@
+# Table 6 (number of adapters), MUSIC-AVQA: 2 UDA + 2 CDA per layer.
+_base_ = '../molt/avqa_swin_htsat.py'
+
+model = dict(adapter=dict(num_uda=2, num_cda=2))

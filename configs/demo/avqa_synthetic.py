@@ -1,0 +1,45 @@
+# Quick start for MUSIC-AVQA: the tiny frozen (randomly initialised) MoLT
+# model of ave_synthetic.py with the AVQA head, on the synthetic set from
+#   python tools/dataset_converters/make_synthetic.py --task avqa \
+#       --out data/avqa_synthetic
+# Trains in a few minutes on a 2-core CPU; compare with the question-only
+# baselines the generator writes to data/avqa_synthetic/baselines.json.
+_base_ = './ave_synthetic.py'
+
+data_root = 'data/avqa_synthetic'
+pipeline = [
+    dict(type='LoadFrames'),
+    dict(type='ResizeFrames', size={{_base_.img_size}}),
+    dict(type='LoadAudio', sample_rate=32000),
+    dict(type='SliceAudioSegments', segment_length=1.0, clip_seconds=1.0),
+    dict(type='TokenizeQuestion', max_length=14),
+    dict(
+        type='PackAVInputs',
+        input_keys=('question', ),
+        data_keys=('gt_answer', ),
+        meta_keys=('video_id', 'question_id', 'question_type',
+                   'question_text', 'answer', 'sample_idx')),
+]
+dataset = dict(
+    _delete_=True,
+    type='MusicAVQADataset',
+    data_root=data_root,
+    pipeline=pipeline)
+train_dataloader = dict(dataset=dict(dataset, ann_file='avqa-train.json'))
+val_dataloader = dict(
+    dataset=dict(dataset, ann_file='avqa-val.json', test_mode=True))
+test_dataloader = dict(
+    dataset=dict(dataset, ann_file='avqa-test.json', test_mode=True))
+val_evaluator = dict(type='AVQAAccuracy')
+test_evaluator = val_evaluator
+custom_hooks = [dict(type='VocabularyHook')]
+
+# num_answers / vocab_size come from the training vocabulary.
+model = dict(
+    head=dict(
+        _delete_=True, type='AVQAHead', num_answers=None, vocab_size=None,
+        hidden_dims=64, match_loss_weight=0.5))
+# Select models on the overall val accuracy (mmengine cannot infer the
+# rule of this key).
+default_hooks = dict(
+    checkpoint=dict(save_best='avqa/Overall', rule='greater'))

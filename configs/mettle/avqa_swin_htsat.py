@@ -1,0 +1,13 @@
+# Mettle-style baseline on MUSIC-AVQA: parallel distillers on every block,
+# as wide as MoLT's AVQA tokens.
+_base_ = [
+    '../_base_/models/mettle_swinv2-l_htsat.py',
+    '../_base_/datasets/music_avqa.py', '../_base_/schedules/adamw_30e.py',
+    '../_base_/avqa_runtime.py'
+]
+
+model = dict(
+    adapter=dict(embed_dims=256),
+    head=dict(
+        type='AVQAHead', num_answers=None, vocab_size=None, hidden_dims=256,
+        match_loss_weight=0.5))

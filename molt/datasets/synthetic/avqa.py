@@ -1,0 +1,236 @@
+"""A small MUSIC-AVQA-layout dataset whose questions need the sound, the
+picture or both.
+
+Each video shows a still scene: one or two instruments drawn as large
+squares (colour = instrument), one in the left and/or one in the right half,
+and plays the tones (frequency = instrument) of the instruments that sound;
+sometimes one of them is off screen. Videos last 10-20 s, shorter than the 60 s the
+dataset samples, so the loaders repeat their last second.
+
+Questions, in MUSIC-AVQA's format (``<Object>``/``<LR>`` placeholders):
+
+* ``Audio-Visual/Existential`` "Is the <Object> in the video playing?":
+  yes only when the instrument is seen *and* heard;
+* ``Audio-Visual/Location`` "Where is the sounding instrument?": left or
+  right (asked when exactly one visible instrument sounds);
+* ``Audio/Counting`` "How many instruments are sounding in the video?";
+* ``Visual/Counting`` "How many <Object> are in the video?";
+* ``Visual/Location`` "Is the <Object> on the <LR> side of the video?".
+
+Answers are balanced given the question, so a model that does not look or
+listen stays near the question-only baselines of :func:`baselines`.
+"""
+import json
+import math
+import os.path as osp
+from collections import Counter, defaultdict
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from tqdm import tqdm
+
+from molt.evaluation.functional import avqa_accuracy
+from .common import (COLORS, TONES, blank_frame, draw_shape, noise, tone,
+                     write_frame, write_wav)
+
+__all__ = ['make_avqa', 'baselines', 'INSTRUMENTS']
+
+#: Instrument names (MUSIC-AVQA's); instrument k has COLORS[k], TONES[k].
+INSTRUMENTS = ('cello', 'flute', 'guzheng', 'accordion')
+NUMBERS = ('zero', 'one', 'two', 'three')
+SIDES = ('left', 'right')
+SPLITS = ('train', 'val', 'test')
+MIN_SECONDS, MAX_SECONDS = 10, 20
+
+
+def _scene(rng: np.random.Generator) -> dict:
+    """Random instruments: ``visible`` ``[(instrument, column)]`` (the left
+    and right halves each hold one instrument or none, at least one is
+    filled; a quarter of the scenes show one instrument twice) and the
+    ``sounding`` instruments (1-3, mostly visible ones)."""
+    slots = [int(k) for k in rng.integers(len(INSTRUMENTS), size=2)]
+    draw = rng.random()
+    if draw < 0.25:
+        slots[1] = slots[0]
+    elif draw < 0.6:
+        slots[int(rng.integers(2))] = None
+    visible = [(k, col) for col, k in enumerate(slots) if k is not None]
+    # Visible instruments are three times as likely to sound as hidden ones.
+    weights = np.array([3.0 if k in slots else 1.0
+                        for k in range(len(INSTRUMENTS))])
+    sounding = rng.choice(len(INSTRUMENTS), int(rng.integers(1, 4)),
+                          replace=False, p=weights / weights.sum())
+    return dict(visible=visible, sounding=sorted(int(k) for k in sounding))
+
+
+def _questions(scene: dict, rng: np.random.Generator) -> List[dict]:
+    """The scene's questions: ``type``, ``question_content``,
+    ``templ_values`` and ``anser`` (decoded).
+
+    Questions about a named instrument come in contrasting sets (as many
+    "yes" as "no" instruments, every side of a visible instrument), so the
+    answer depends on the instrument named, not on the video alone.
+    """
+    counts = Counter(k for k, _ in scene['visible'])
+    sounding = set(scene['sounding'])
+    others = list(rng.permutation(len(INSTRUMENTS)))
+    playing = [k for k in others if counts[k] and k in sounding]
+    silent = [k for k in others if k not in playing]
+    questions = [(('Audio', 'Counting'),
+                  'How many instruments are sounding in the video?', [],
+                  NUMBERS[len(sounding)])]
+    for k in playing + silent[:max(1, len(playing))]:
+        questions.append((('Audio-Visual', 'Existential'),
+                          'Is the <Object> in the video playing?',
+                          [INSTRUMENTS[k]], 'yes' if k in playing else 'no'))
+    absent = [k for k in others if not counts[k]]
+    for k in sorted(counts) + absent[:1]:
+        questions.append((('Visual', 'Counting'),
+                          'How many <Object> are in the video?',
+                          [INSTRUMENTS[k]], NUMBERS[counts[k]]))
+    for k, column in scene['visible']:
+        if counts[k] == 1:
+            questions += [(('Visual', 'Location'),
+                           'Is the <Object> on the <LR> side of the video?',
+                           [INSTRUMENTS[k], SIDES[side]],
+                           'yes' if side == column else 'no')
+                          for side in range(2)]
+    heard = [col for k, col in scene['visible'] if k in sounding]
+    if len(heard) == 1:
+        questions.append((('Audio-Visual', 'Location'),
+                          'Where is the sounding instrument?', [],
+                          SIDES[heard[0]]))
+    return [
+        dict(type=list(kind), question_content=content, templ_values=values,
+             anser=answer) for kind, content, values, answer in questions
+    ]
+
+
+def _render(scene: dict, seconds: int, frame_dir: str, wav_path: str,
+            rng: np.random.Generator, frame_size: int,
+            sample_rate: int) -> None:
+    radius = frame_size // 4 - 2
+    for second in range(seconds):
+        frame = blank_frame(rng, frame_size)
+        for k, col in scene['visible']:
+            # Centred in its half of the frame, jittered per second.
+            center = (frame_size // 2 + int(rng.integers(-2, 3)),
+                      (2 * col + 1) * frame_size // 4 +
+                      int(rng.integers(-2, 3)))
+            draw_shape(frame, 'square', COLORS[k], center, radius)
+        write_frame(osp.join(frame_dir, f'{second:02d}.jpg'), frame)
+    wave = noise(seconds, sample_rate, rng)
+    for k in scene['sounding']:
+        wave = wave + tone(TONES[k], seconds, sample_rate, rng, amplitude=0.2)
+    write_wav(wav_path, wave, sample_rate)
+
+
+def make_avqa(out_dir: str,
+              num_videos: Optional[Dict[str, int]] = None,
+              frame_size: int = 64,
+              sample_rate: int = 32000,
+              seed: int = 0) -> Dict[str, Dict[str, float]]:
+    """Writes the dataset in the MUSIC-AVQA layout and returns its
+    baselines.
+
+    Layout: ``avqa-train.json``, ``avqa-val.json``, ``avqa-test.json``
+    (official format: JSON-encoded ``type`` and ``templ_values``,
+    placeholders in ``question_content``, ``anser``),
+    ``frames/<id>/00.jpg ...`` (10-20 per video), ``audio/<id>.wav``; plus
+    ``baselines.json`` (test-split baselines, see :func:`baselines`).
+
+    Args:
+        out_dir: Output root.
+        num_videos: Videos per split (``train``/``val``/``test``).
+        frame_size: Side of the square frames.
+        sample_rate: Audio rate (32 kHz like the converted release).
+        seed: Random seed.
+    """
+    num_videos = num_videos or dict(train=80, val=20, test=30)
+    rng = np.random.default_rng(seed)
+    entries: Dict[str, List[dict]] = {}
+    video_index = question_id = 0
+    with tqdm(total=sum(num_videos.values()),
+              desc='synthetic AVQA videos') as progress:
+        for split in SPLITS:
+            entries[split] = []
+            for _ in range(num_videos[split]):
+                video_id = f'{video_index:08d}'
+                video_index += 1
+                scene = _scene(rng)
+                seconds = int(rng.integers(MIN_SECONDS, MAX_SECONDS + 1))
+                _render(scene, seconds, osp.join(out_dir, 'frames', video_id),
+                        osp.join(out_dir, 'audio', f'{video_id}.wav'), rng,
+                        frame_size, sample_rate)
+                for question in _questions(scene, rng):
+                    question_id += 1
+                    entries[split].append(
+                        dict(video_id=video_id, question_id=question_id,
+                             **question))
+                progress.update()
+            with open(osp.join(out_dir, f'avqa-{split}.json'), 'w') as f:
+                json.dump([_encode(e) for e in entries[split]], f, indent=1)
+    result = baselines(entries['train'], entries['test'])
+    with open(osp.join(out_dir, 'baselines.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def _encode(entry: dict) -> dict:
+    """The official encoding: ``type`` and ``templ_values`` as JSON strings."""
+    return dict(
+        video_id=entry['video_id'],
+        question_id=entry['question_id'],
+        type=json.dumps(entry['type']),
+        question_content=entry['question_content'],
+        templ_values=json.dumps(entry['templ_values']),
+        question_deleted=0,
+        anser=entry['anser'])
+
+
+def _type(entry: dict) -> str:
+    return '/'.join(entry['type'])
+
+
+def _question(entry: dict) -> Tuple[str, ...]:
+    return (entry['question_content'], *entry['templ_values'])
+
+
+def baselines(train: List[dict],
+              test: List[dict]) -> Dict[str, Dict[str, float]]:
+    """Test accuracies (%) of answering without audio or video, from the
+    training answers; keys as :func:`avqa_accuracy`, types without test
+    questions left out.
+
+    * ``majority``: the most frequent training answer, always;
+    * ``type_majority``: the most frequent training answer of the
+      question's type;
+    * ``question_only``: the most frequent training answer of the same
+      question (template and values), else of its type.
+    """
+
+    def most_common(key) -> Dict:
+        answers = defaultdict(Counter)
+        for entry in train:
+            answers[key(entry)][entry['anser']] += 1
+        return {k: c.most_common(1)[0][0] for k, c in answers.items()}
+
+    overall = Counter(e['anser'] for e in train).most_common(1)[0][0]
+    by_type, by_question = most_common(_type), most_common(_question)
+    predictions = dict(
+        majority=[overall for _ in test],
+        type_majority=[by_type.get(_type(e), overall) for e in test],
+        question_only=[
+            by_question.get(_question(e), by_type.get(_type(e), overall))
+            for e in test
+        ])
+    answers = [e['anser'] for e in test]
+    types = [_type(e) for e in test]
+    result = {}
+    for name, preds in predictions.items():
+        ids = {a: i for i, a in enumerate(dict.fromkeys(answers + preds))}
+        accuracy = avqa_accuracy([ids[p] for p in preds],
+                                 [ids[a] for a in answers], types)
+        result[name] = {
+            k: v for k, v in accuracy.items() if not math.isnan(v)}
+    return result

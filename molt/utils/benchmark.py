@@ -1,0 +1,195 @@
+"""Side-by-side training-step measurements against the frozen floor.
+
+Each measurement runs in a fresh child process (``spawn``), so that on the
+CPU its peak resident memory (``ru_maxrss``) belongs to that configuration
+alone; on CUDA the peak is ``torch.cuda.max_memory_allocated``. Every child
+builds its inputs from the same seed, so all configurations see the same
+synthetic batch.
+
+Two kinds of measurement:
+
+* ``'train'``: one optimisation step of the whole model (forward in
+  ``mode='tensor'``, the sum of the outputs' means as the loss, backward,
+  AdamW step), which exercises exactly the graph a task loss would;
+* ``'floor'``: the same backbones, full depth, forward only under
+  ``torch.no_grad()``: frozen inference, the least any scheme can use.
+"""
+import multiprocessing
+import platform
+import resource
+import statistics
+import time
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.config import Config
+from torch import Tensor, nn
+
+__all__ = ['input_spec', 'measure', 'measure_in_child', 'device_name']
+
+
+def _find_transform(pipeline: List[dict], name: str) -> Optional[dict]:
+    return next((t for t in pipeline if t.get('type') == name), None)
+
+
+def input_spec(cfg: Config, segments: int) -> Dict[str, int]:
+    """Input sizes implied by a config's training pipeline.
+
+    Returns:
+        ``segments``, ``img_size`` (frame side after ``ResizeFrames``) and
+        ``audio_samples`` (clip length after ``SliceAudioSegments`` at
+        ``LoadAudio``'s rate).
+    """
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    resize = _find_transform(pipeline, 'ResizeFrames')
+    load_audio = _find_transform(pipeline, 'LoadAudio')
+    slice_audio = _find_transform(pipeline, 'SliceAudioSegments')
+    if resize is None or load_audio is None or slice_audio is None:
+        raise ValueError('The training pipeline needs ResizeFrames, '
+                         'LoadAudio and SliceAudioSegments to tell the '
+                         'input sizes.')
+    size = resize['size']
+    return dict(
+        segments=segments,
+        img_size=size if isinstance(size, int) else size[0],
+        audio_samples=int(
+            round(slice_audio.get('clip_seconds', 10.0) *
+                  load_audio.get('sample_rate', 32000))))
+
+
+def _inputs(model: nn.Module, spec: Dict[str, int], batch_size: int,
+            device: str) -> Dict[str, Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    steps, size = spec['segments'], spec['img_size']
+    inputs = dict(
+        frames=torch.randn(
+            batch_size, steps, 3, size, size, generator=generator),
+        audio=0.1 * torch.randn(
+            batch_size, steps, spec['audio_samples'], generator=generator))
+    torch.manual_seed(0)
+    inputs.update(model.head.example_inputs(batch_size))
+    return {k: v.to(device) for k, v in inputs.items()}
+
+
+def _loss(outputs) -> Tensor:
+    if isinstance(outputs, Tensor):
+        return outputs.float().mean()
+    if isinstance(outputs, dict):
+        outputs = list(outputs.values())
+    return sum(_loss(o) for o in outputs)
+
+
+def _sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def measure(config: str, kind: str, batch_size: int, segments: int,
+            device: str, amp: bool, iters: int, warmup: int) -> dict:
+    """Builds a config's model (random weights) and times one kind of step.
+
+    Args:
+        config: Config file.
+        kind: ``'train'`` or ``'floor'``.
+        batch_size: Videos per step.
+        segments: Frames (and audio clips) per video.
+        device: ``'cpu'`` or ``'cuda'``.
+        amp: bf16 autocast.
+        iters: Timed steps (the median is reported).
+        warmup: Untimed steps first.
+
+    Returns:
+        Parameters, peak memory (MB), median step time (ms), samples/s.
+    """
+    from molt.registry import MODELS
+    from molt.utils.params import strip_pretrained
+    from molt.utils.setup_env import register_all_modules
+    register_all_modules()
+    torch.manual_seed(0)
+    cfg = Config.fromfile(config)
+    model = MODELS.build(strip_pretrained(cfg.model.to_dict())).to(device)
+    inputs = _inputs(model, input_spec(cfg, segments), batch_size, device)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if kind == 'floor':
+
+        def step():
+            with torch.no_grad():
+                frames = inputs['frames'].flatten(0, 1)
+                audio = model.prepare_audio(inputs['audio'].flatten(0, 1))
+                model.visual_backbone(frames, [-1])
+                model.audio_encoder(audio, [-1])
+    else:
+        optimizer = torch.optim.AdamW(trainable, lr=1e-4)
+
+        def step():
+            loss = _loss(model(inputs, mode='tensor'))
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for index in range(warmup + iters):
+        _sync(device)
+        start = time.perf_counter()
+        with torch.autocast(
+                device_type=device.split(':')[0], dtype=torch.bfloat16,
+                enabled=amp):
+            step()
+        _sync(device)
+        if index >= warmup:
+            times.append(time.perf_counter() - start)
+    if device.startswith('cuda'):
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    median = statistics.median(times)
+    counted = model if kind == 'train' else nn.ModuleList(
+        [model.visual_backbone, model.audio_encoder])
+    return dict(
+        trainable_params=sum(p.numel() for p in counted.parameters()
+                             if p.requires_grad),
+        total_params=sum(p.numel() for p in counted.parameters()),
+        peak_mem_mb=peak_mb,
+        median_step_ms=1000 * median,
+        samples_per_s=batch_size / median)
+
+
+def _child(queue, args) -> None:
+    try:
+        queue.put(('ok', measure(*args)))
+    except BaseException as error:  # report any failure to the parent
+        queue.put(('error', f'{type(error).__name__}: {error}'))
+
+
+def measure_in_child(*args) -> dict:
+    """Runs :func:`measure` in a fresh ``spawn`` process (same arguments)."""
+    context = multiprocessing.get_context('spawn')
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(queue, args))
+    process.start()
+    status, result = queue.get()
+    process.join()
+    if status != 'ok':
+        raise RuntimeError(f'benchmark of {args[0]} ({args[1]}) failed: '
+                           f'{result}')
+    return result
+
+
+def device_name(device: str) -> str:
+    """A human-readable name of the machine part doing the work."""
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(device)
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    threads = torch.get_num_threads()
+    return f'{model} ({threads} threads)'

@@ -1,0 +1,85 @@
+"""Hands facts learned from the training split (e.g. a vocabulary) to the
+model config and to evaluation datasets, for ``tools/train.py`` and
+``tools/test.py``.
+
+Two conventions, both opt-in:
+
+* **Head sizes.** A ``model.head`` field left ``None`` whose name is a key
+  of the dataset's metainfo (``AVQAHead``'s ``num_answers`` and
+  ``vocab_size``) is filled with that value before the model is built:
+  from the training dataset when training, from the checkpoint's
+  ``meta['dataset_meta']`` (else the test dataset) when testing.
+* **Learned metainfo.** A dataset class lists in ``LEARNED_META`` the
+  metainfo entries it learns from the training split
+  (``MusicAVQADataset``: ``'vocabulary'``). When testing a checkpoint, those
+  entries of its ``meta['dataset_meta']`` are passed to the evaluation
+  datasets as constructor arguments of the same name, so a checkpoint is
+  evaluated with the vocabulary it was trained with, whatever the config's
+  training files hold now.
+"""
+from typing import List, Mapping
+
+from mmengine.config import Config
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from molt.registry import DATASETS
+
+__all__ = ['fill_head_for_training', 'apply_checkpoint_dataset_meta']
+
+EVAL_LOADERS = ('val_dataloader', 'test_dataloader')
+
+
+def _missing_head_fields(cfg: Config) -> List[str]:
+    head = cfg.model.get('head') or {}
+    return [key for key, value in head.items() if value is None]
+
+
+def _fill_head(cfg: Config, dataset_meta: Mapping) -> None:
+    for key in _missing_head_fields(cfg):
+        if key in dataset_meta:
+            cfg.model.head[key] = dataset_meta[key]
+
+
+def _dataset_meta(dataset_cfg) -> dict:
+    """Builds a dataset (annotations only are read) for its metainfo."""
+    return dict(DATASETS.build(dataset_cfg).metainfo)
+
+
+def fill_head_for_training(cfg: Config) -> None:
+    """Fills ``None`` head fields from the training dataset's metainfo.
+
+    The training dataset is built only when the head needs it; missing
+    data then fails here, naming the missing file.
+    """
+    if _missing_head_fields(cfg):
+        _fill_head(cfg, _dataset_meta(cfg.train_dataloader.dataset))
+
+
+def apply_checkpoint_dataset_meta(cfg: Config, checkpoint: str) -> None:
+    """Prepares a test config for ``checkpoint``.
+
+    Passes the checkpoint's learned metainfo to the evaluation datasets
+    that declare it (``LEARNED_META``) and fills ``None`` head fields from
+    it, falling back to the test dataset's metainfo. The checkpoint is
+    read only when one of the two is needed.
+    """
+    learned = {}
+    for name in EVAL_LOADERS:
+        dataset_cfg = (cfg.get(name) or {}).get('dataset') or {}
+        dataset_type = dataset_cfg.get('type')
+        dataset_cls = DATASETS.get(dataset_type) if dataset_type else None
+        learned[name] = getattr(dataset_cls, 'LEARNED_META', ())
+    if not any(learned.values()) and not _missing_head_fields(cfg):
+        return
+    # A second read of the checkpoint (the runner loads it again): the
+    # model's sizes must be known before the runner builds it.
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    meta = loaded.get('meta') or {}
+    dataset_meta = meta.get('dataset_meta') or {}
+    for name, keys in learned.items():
+        for key in keys:
+            if key in dataset_meta:
+                cfg[name].dataset[key] = dataset_meta[key]
+    _fill_head(cfg, dataset_meta)
+    if _missing_head_fields(cfg):
+        _fill_head(cfg, _dataset_meta(cfg.test_dataloader.dataset))

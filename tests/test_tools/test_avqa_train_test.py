@@ -1,0 +1,85 @@
+"""tools/train.py and tools/test.py on synthetic MUSIC-AVQA data, and the
+vocabulary's round trip through a checkpoint."""
+import importlib.util
+import json
+import os
+import os.path as osp
+from pathlib import Path
+
+import mmengine
+import pytest
+import torch
+
+from molt.datasets.synthetic import make_avqa
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = str(REPO / 'configs' / 'demo' / 'avqa_synthetic.py')
+
+# load_tool() and options() of the AVE tool tests (test modules are not
+# importable in importlib mode).
+_spec = importlib.util.spec_from_file_location(
+    'ave_tool_tests', REPO / 'tests' / 'test_tools' /
+    'test_train_test_tools.py')
+ave_tool_tests = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ave_tool_tests)
+load_tool, options = ave_tool_tests.load_tool, ave_tool_tests.options
+
+
+@pytest.fixture(scope='module')
+def avqa_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('avqa_synthetic'))
+    make_avqa(root, num_videos=dict(train=4, val=2, test=2))
+    return root
+
+
+def copy_without_training_file(src: str, dst: str, train_entries) -> str:
+    """The test split and media of ``src``, with ``train_entries`` (or no
+    file at all when None) as avqa-train.json."""
+    os.makedirs(dst)
+    for name in ('frames', 'audio'):
+        os.symlink(osp.join(src, name), osp.join(dst, name))
+    for name in ('avqa-val.json', 'avqa-test.json'):
+        with open(osp.join(src, name)) as f, open(osp.join(dst, name),
+                                                  'w') as g:
+            g.write(f.read())
+    if train_entries is not None:
+        with open(osp.join(dst, 'avqa-train.json'), 'w') as f:
+            json.dump(train_entries, f)
+    return dst
+
+
+def test_train_then_test_with_the_checkpoint_vocabulary(avqa_root, tmp_path):
+    train, test = load_tool('train'), load_tool('test')
+    work_dir = str(tmp_path / 'work')
+    runner = train.main([DEMO, '--work-dir', work_dir] +
+                        options(avqa_root, max_epochs=1))
+    vocabulary = runner.train_dataloader.dataset.metainfo['vocabulary']
+    head = runner.model.head
+    assert head.num_answers == len(vocabulary['answers'])
+    assert head.vocab_size == len(vocabulary['words'])
+    with open(osp.join(work_dir, 'vocab.json')) as f:
+        assert json.load(f) == vocabulary
+    checkpoint = osp.join(work_dir, 'epoch_1.pth')
+    meta = torch.load(checkpoint, weights_only=False)['meta']
+    assert meta['dataset_meta']['vocabulary'] == vocabulary
+
+    # Another training file (other answers, so other ids and sizes), then
+    # none at all: the test split still uses the checkpoint's vocabulary.
+    with open(osp.join(avqa_root, 'avqa-train.json')) as f:
+        changed = json.load(f)
+    for entry in changed:
+        entry['anser'] = 'purple'
+    for name, entries in (('changed', changed), ('missing', None)):
+        root = copy_without_training_file(avqa_root, str(tmp_path / name),
+                                          entries)
+        out = str(tmp_path / f'{name}.pkl')
+        metrics = test.main([
+            DEMO, checkpoint, '--work-dir', str(tmp_path / f'test_{name}'),
+            '--out', out
+        ] + options(root, max_epochs=1))
+        assert 0 <= metrics['avqa/Overall'] <= 100
+        assert set(metrics) >= {'avqa/Audio/Counting', 'avqa/Visual'}
+        # Ground-truth ids follow the checkpoint's answers.
+        for sample in mmengine.load(out):
+            answer_id = int(sample['gt_answer'])
+            assert vocabulary['answers'][answer_id] == sample['answer']

@@ -1,0 +1,85 @@
+"""tools/dataset_converters/music_avqa.py on a fake MUSIC-AVQA release."""
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def load_module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+converter = load_module(
+    'music_avqa_converter',
+    REPO / 'tools' / 'dataset_converters' / 'music_avqa.py')
+# The video writer of the media tests (not importable in importlib mode).
+media_tests = load_module(
+    'media_tests', REPO / 'tests' / 'test_datasets' / 'test_media.py')
+
+SECONDS = {'00000001': 2.0, '00000002': 3.0}  # both shorter than 60 s
+CORRUPT_ID = '00000003'
+
+
+def question(question_id, video_id):
+    return dict(
+        video_id=video_id, question_id=question_id,
+        type=json.dumps(['Audio', 'Counting']),
+        question_content='How many instruments are sounding?',
+        templ_values='[]', anser='two')
+
+
+def make_release(root: Path) -> None:
+    """Question files plus two good videos and a corrupt one in videos/."""
+    splits = {
+        'avqa-train.json': [question(1, '00000001'), question(2, '00000002'),
+                            question(3, '00000001')],
+        'avqa-val.json': [question(4, CORRUPT_ID)],
+        'avqa-test.json': [question(5, '00000002')],
+    }
+    (root / 'videos').mkdir(parents=True)
+    for name, entries in splits.items():
+        (root / name).write_text(json.dumps(entries))
+    for video_id, seconds in SECONDS.items():
+        media_tests.write_test_video(
+            str(root / 'videos' / f'{video_id}.mp4'), seconds=seconds)
+    media_tests.write_corrupt_video(str(root / 'videos' / f'{CORRUPT_ID}.mp4'))
+
+
+def test_converts_videos_and_copies_the_question_files(tmp_path, capsys):
+    raw, out = tmp_path / 'MUSIC-AVQA', tmp_path / 'music_avqa'
+    make_release(raw)
+    converter.main([str(raw), str(out), '--short-side', '24', '--nproc', '2'])
+    for name in converter.ANNOTATION_FILES:
+        assert (out / name).read_bytes() == (raw / name).read_bytes()
+    assert sorted(os.listdir(out / 'frames')) == sorted(SECONDS)
+    for video_id, seconds in SECONDS.items():
+        # One frame per second of the video, no padding to 60.
+        assert sorted(os.listdir(out / 'frames' / video_id)) == [
+            f'{i:02d}.jpg' for i in range(int(seconds))
+        ]
+        info = sf.info(str(out / 'audio' / f'{video_id}.wav'))
+        assert (info.samplerate, info.channels) == (32000, 1)
+        assert info.duration == pytest.approx(seconds, abs=0.1)
+    failed = (out / 'unreadable_videos.txt').read_text().splitlines()
+    assert [line.split('\t')[0] for line in failed] == [CORRUPT_ID]
+    assert '2 converted' in capsys.readouterr().out
+
+
+def test_missing_question_file_and_bad_entries(tmp_path):
+    raw = tmp_path / 'MUSIC-AVQA'
+    make_release(raw)
+    (raw / 'avqa-val.json').unlink()
+    with pytest.raises(SystemExit, match='avqa-val.json'):
+        converter.main([str(raw), str(tmp_path / 'out')])
+    (raw / 'avqa-val.json').write_text(json.dumps([{'question_id': 9}]))
+    with pytest.raises(SystemExit, match=r'avqa-val.json, entry 0: no '):
+        converter.main([str(raw), str(tmp_path / 'out')])
+    assert not (tmp_path / 'out').exists()

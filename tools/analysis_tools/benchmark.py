@@ -1,0 +1,120 @@
+"""Benchmarks configs side by side against the frozen-inference floor.
+
+For each config (random weights, no data needed) it measures, on the same
+synthetic batch: trainable/total parameters, peak memory (CUDA max
+allocated; on CPU the peak resident memory of a child process), median
+training-step time and samples/s; and once per distinct set of backbones
+the floor (the same backbones, forward only, no_grad). Prints a table with
+each config's ratio to its floor and writes JSON.
+
+Example::
+
+    python tools/analysis_tools/benchmark.py configs/molt/ave_swin_htsat.py \
+        configs/lavish/ave_swin_htsat.py --batch-size 4 --device cuda
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import Config
+
+from molt.utils.benchmark import device_name, measure_in_child
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('configs', nargs='+', metavar='CONFIG')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='videos per step')
+    parser.add_argument('--segments', type=int, default=10,
+                        help='frames (and audio clips) per video')
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--amp', action='store_true',
+                        help='bf16 autocast for every scheme')
+    parser.add_argument('--iters', type=int, default=5,
+                        help='timed steps (median reported)')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed steps first')
+    parser.add_argument('--out', default='work_dirs/benchmark.json',
+                        help='JSON output file')
+    return parser.parse_args(argv)
+
+
+def backbone_key(config: str) -> str:
+    """Configs with equal backbones and inputs share one floor."""
+    cfg = Config.fromfile(config)
+    model = cfg.model
+    parts = [model.get(k) for k in ('visual_backbone', 'audio_backbone',
+                                    'audio_frontend')]
+    return json.dumps([p.to_dict() if hasattr(p, 'to_dict') else p
+                       for p in parts] +
+                      [cfg.train_dataloader.dataset.pipeline],
+                      sort_keys=True, default=str)
+
+
+def format_table(rows) -> str:
+    header = (f'{"config":<40}{"train M":>9}{"total M":>9}{"peak MB":>10}'
+              f'{"x floor":>8}{"step ms":>10}{"x floor":>8}{"samples/s":>11}')
+    lines = [header, '-' * len(header)]
+    for row in rows:
+        mem_ratio = row.get('mem_ratio')
+        time_ratio = row.get('time_ratio')
+        lines.append(
+            f'{row["name"]:<40}{row["trainable_params"] / 1e6:>9.2f}'
+            f'{row["total_params"] / 1e6:>9.2f}{row["peak_mem_mb"]:>10.0f}'
+            f'{"" if mem_ratio is None else f"{mem_ratio:.2f}":>8}'
+            f'{row["median_step_ms"]:>10.1f}'
+            f'{"" if time_ratio is None else f"{time_ratio:.2f}":>8}'
+            f'{row["samples_per_s"]:>11.2f}')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise SystemExit('--device cuda: no CUDA device is available.')
+    common = (args.batch_size, args.segments, args.device, args.amp,
+              args.iters, args.warmup)
+    floors, rows = {}, []
+    for config in args.configs:
+        key = backbone_key(config)
+        if key not in floors:
+            floor = measure_in_child(config, 'floor', *common)
+            floor['name'] = f'floor ({osp.basename(config)})'
+            floors[key] = floor
+            rows.append(floor)
+        floor = floors[key]
+        row = measure_in_child(config, 'train', *common)
+        row.update(
+            name=osp.splitext(osp.relpath(config, 'configs'))[0],
+            config=config,
+            floor=floor['name'],
+            mem_ratio=row['peak_mem_mb'] / floor['peak_mem_mb'],
+            time_ratio=row['median_step_ms'] / floor['median_step_ms'])
+        rows.append(row)
+    result = dict(
+        device=args.device,
+        device_name=device_name(args.device),
+        torch=torch.__version__,
+        batch_size=args.batch_size,
+        segments=args.segments,
+        amp=args.amp,
+        iters=args.iters,
+        date=time.strftime('%Y-%m-%d'),
+        rows=rows)
+    print(f'{result["device_name"]}, batch {args.batch_size} x '
+          f'{args.segments} segments, {"bf16" if args.amp else "fp32"}')
+    print(format_table(rows))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'written to {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    main()
