@@ -4,7 +4,9 @@ question answering (MUSIC-AVQA).
 Both vocabularies come from the training split only and are sorted, so the
 same training file always gives the same ids. The question vocabulary starts
 with ``<pad>`` (id 0) and ``<unk>`` (id 1); words of other splits that the
-training questions never use map to ``<unk>``.
+training questions never use map to ``<unk>``. (The peers split on spaces,
+drop the final '?' and have no unknown word, so other splits could not use
+words the training split lacks.)
 """
 import re
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence

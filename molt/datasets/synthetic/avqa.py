@@ -1,10 +1,10 @@
 """A small MUSIC-AVQA-layout dataset whose questions need the sound, the
 picture or both.
 
-Each video shows a still scene: one or two instruments drawn as large
-squares (colour = instrument), one in the left and/or one in the right half,
-and plays the tones (frequency = instrument) of the instruments that sound;
-sometimes one of them is off screen. Videos last 10-20 s, shorter than the 60 s the
+Each video shows a still scene: 1-3 instruments drawn as squares (colour =
+instrument) in the cells of a 2x2 grid (left / right column), and plays the
+tones (frequency = instrument) of the instruments that sound; sometimes one
+of them is off screen. Videos last 10-20 s, shorter than the 60 s the
 dataset samples, so the loaders repeat their last second.
 
 Questions, in MUSIC-AVQA's format (``<Object>``/``<LR>`` placeholders):
@@ -44,19 +44,20 @@ MIN_SECONDS, MAX_SECONDS = 10, 20
 
 
 def _scene(rng: np.random.Generator) -> dict:
-    """Random instruments: ``visible`` ``[(instrument, column)]`` (the left
-    and right halves each hold one instrument or none, at least one is
-    filled; a quarter of the scenes show one instrument twice) and the
-    ``sounding`` instruments (1-3, mostly visible ones)."""
-    slots = [int(k) for k in rng.integers(len(INSTRUMENTS), size=2)]
-    draw = rng.random()
-    if draw < 0.25:
-        slots[1] = slots[0]
-    elif draw < 0.6:
-        slots[int(rng.integers(2))] = None
-    visible = [(k, col) for col, k in enumerate(slots) if k is not None]
+    """Random instruments: ``visible`` ``[(instrument, row, column)]`` (1-3
+    in distinct cells, half of the scenes with a pair of the same
+    instrument) and the ``sounding`` instruments (1-3, mostly visible
+    ones)."""
+    num_visible = int(rng.integers(1, 4))
+    classes = [
+        int(k) for k in rng.integers(len(INSTRUMENTS), size=num_visible)
+    ]
+    if num_visible > 1 and rng.random() < 0.5:
+        classes[1] = classes[0]
+    cells = rng.permutation(4)[:num_visible]
+    visible = [(k, int(c) // 2, int(c) % 2) for k, c in zip(classes, cells)]
     # Visible instruments are three times as likely to sound as hidden ones.
-    weights = np.array([3.0 if k in slots else 1.0
+    weights = np.array([3.0 if k in classes else 1.0
                         for k in range(len(INSTRUMENTS))])
     sounding = rng.choice(len(INSTRUMENTS), int(rng.integers(1, 4)),
                           replace=False, p=weights / weights.sum())
@@ -65,37 +66,40 @@ def _scene(rng: np.random.Generator) -> dict:
 
 def _questions(scene: dict, rng: np.random.Generator) -> List[dict]:
     """The scene's questions: ``type``, ``question_content``,
-    ``templ_values`` and ``anser`` (decoded).
-
-    Questions about a named instrument come in contrasting sets (as many
-    "yes" as "no" instruments, every side of a visible instrument), so the
-    answer depends on the instrument named, not on the video alone.
-    """
-    counts = Counter(k for k, _ in scene['visible'])
+    ``templ_values`` and ``anser`` (decoded)."""
+    counts = Counter(k for k, _, _ in scene['visible'])
     sounding = set(scene['sounding'])
-    others = list(rng.permutation(len(INSTRUMENTS)))
-    playing = [k for k in others if counts[k] and k in sounding]
-    silent = [k for k in others if k not in playing]
-    questions = [(('Audio', 'Counting'),
-                  'How many instruments are sounding in the video?', [],
-                  NUMBERS[len(sounding)])]
-    for k in playing + silent[:max(1, len(playing))]:
-        questions.append((('Audio-Visual', 'Existential'),
-                          'Is the <Object> in the video playing?',
-                          [INSTRUMENTS[k]], 'yes' if k in playing else 'no'))
-    absent = [k for k in others if not counts[k]]
-    for k in sorted(counts) + absent[:1]:
-        questions.append((('Visual', 'Counting'),
-                          'How many <Object> are in the video?',
-                          [INSTRUMENTS[k]], NUMBERS[counts[k]]))
-    for k, column in scene['visible']:
-        if counts[k] == 1:
-            questions += [(('Visual', 'Location'),
-                           'Is the <Object> on the <LR> side of the video?',
-                           [INSTRUMENTS[k], SIDES[side]],
-                           'yes' if side == column else 'no')
-                          for side in range(2)]
-    heard = [col for k, col in scene['visible'] if k in sounding]
+    playing = [k for k in counts if k in sounding]
+    not_playing = [k for k in range(len(INSTRUMENTS)) if k not in playing]
+    exists = bool(playing) and rng.random() < 0.5
+    target = int(rng.choice(playing if exists else not_playing))
+    questions = [
+        (('Audio-Visual', 'Existential'),
+         'Is the <Object> in the video playing?', [INSTRUMENTS[target]],
+         'yes' if exists else 'no'),
+        (('Audio', 'Counting'),
+         'How many instruments are sounding in the video?', [],
+         NUMBERS[len(sounding)]),
+    ]
+    by_count = defaultdict(list)
+    for k in range(len(INSTRUMENTS)):
+        by_count[counts[k]].append(k)
+    # 'two' is rarer than 'zero'/'one': ask for it whenever it exists.
+    number = 2 if 2 in by_count and rng.random() < 0.5 else int(
+        rng.choice(sorted(n for n in by_count if n < 2)))
+    target = int(rng.choice(by_count[number]))
+    questions.append((('Visual', 'Counting'),
+                      'How many <Object> are in the video?',
+                      [INSTRUMENTS[target]], NUMBERS[number]))
+    single = [(k, col) for k, _, col in scene['visible'] if counts[k] == 1]
+    if single:
+        target, column = single[int(rng.integers(len(single)))]
+        side = int(rng.integers(2))
+        questions.append((('Visual', 'Location'),
+                          'Is the <Object> on the <LR> side of the video?',
+                          [INSTRUMENTS[target], SIDES[side]],
+                          'yes' if side == column else 'no'))
+    heard = [col for k, _, col in scene['visible'] if k in sounding]
     if len(heard) == 1:
         questions.append((('Audio-Visual', 'Location'),
                           'Where is the sounding instrument?', [],
@@ -109,14 +113,14 @@ def _questions(scene: dict, rng: np.random.Generator) -> List[dict]:
 def _render(scene: dict, seconds: int, frame_dir: str, wav_path: str,
             rng: np.random.Generator, frame_size: int,
             sample_rate: int) -> None:
-    radius = frame_size // 4 - 2
+    radius = frame_size // 9
     for second in range(seconds):
         frame = blank_frame(rng, frame_size)
-        for k, col in scene['visible']:
-            # Centred in its half of the frame, jittered per second.
-            center = (frame_size // 2 + int(rng.integers(-2, 3)),
-                      (2 * col + 1) * frame_size // 4 +
-                      int(rng.integers(-2, 3)))
+        for k, row, col in scene['visible']:
+            # Cell centres at 1/4 and 3/4 of the frame, jittered per second.
+            center = tuple(
+                int((2 * cell + 1) * frame_size / 4 + rng.integers(-2, 3))
+                for cell in (row, col))
             draw_shape(frame, 'square', COLORS[k], center, radius)
         write_frame(osp.join(frame_dir, f'{second:02d}.jpg'), frame)
     wave = noise(seconds, sample_rate, rng)
@@ -146,7 +150,7 @@ def make_avqa(out_dir: str,
         sample_rate: Audio rate (32 kHz like the converted release).
         seed: Random seed.
     """
-    num_videos = num_videos or dict(train=80, val=20, test=30)
+    num_videos = num_videos or dict(train=120, val=30, test=40)
     rng = np.random.default_rng(seed)
     entries: Dict[str, List[dict]] = {}
     video_index = question_id = 0

@@ -88,8 +88,10 @@ class AVQAHead(BaseAVHead):
        two-layer MLP, ``(B, T, C)``.
     3. Audio-guided grounding: per segment, the audio vector attends over
        the projected visual tokens ``(B, T, N, C)`` (scaled dot product,
-       softmax over ``N``); ``tanh([mean token; grounded token])`` and a
-       linear layer give the visual stream ``(B, T, C)``.
+       softmax over ``N``, as in :class:`AVEHead`; the peers' unscaled
+       cosine similarity leaves the softmax almost uniform);
+       ``tanh([mean token; grounded token])`` and a linear layer give the
+       visual stream ``(B, T, C)``.
     4. Question-guided temporal attention over the ``T`` segments, one
        :class:`QuestionGuidedAttention` per stream.
     5. Fusion: ``tanh([audio; visual])`` -> linear, times ``q``, ``tanh``,
@@ -98,7 +100,8 @@ class AVQAHead(BaseAVHead):
     ``loss_answer`` is the cross-entropy of the answer. With
     ``match_loss_weight > 0`` the peers' audio-visual matching loss is
     added as ``loss_match``: each sample's audio also grounds the visual
-    tokens of the next sample in the batch (a different video), and a
+    tokens of the next sample in the batch (the peers draw another video
+    from the dataset; the batch gives one for free), and a
     small MLP on ``[audio; grounded visual]`` classifies every segment as
     matched (own video) or mismatched, with cross-entropy. Pairs whose
     videos are the same (MUSIC-AVQA has several questions per video) are
