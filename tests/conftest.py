@@ -1,8 +1,14 @@
 """Shared fixtures: tiny backbone configs that build in milliseconds."""
+import os.path as osp
+import sys
+
 import pytest
 import torch
 
 import molt  # noqa: F401  registers the checkpoint loader
+
+# Makes tests/molt_testing.py importable from the test modules.
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from torch import nn
 
 from molt.datasets.transforms import LoadCachedFeatures, MediaTransform
 from molt.registry import TRANSFORMS
-from molt.utils.feature_store import FeatureStore
+from molt.utils.feature_store import FeatureStore, media_key
 
 __all__ = ['prepare_feature_cache', 'cache_key', 'check_deterministic']
 
@@ -183,9 +183,11 @@ def prepare_feature_cache(model: nn.Module, model_cfg: dict, dataset,
     key, parts = cache_key(model_cfg, dataset_cfg, model, dtype)
     stem = osp.splitext(osp.basename(dataset_cfg.get('ann_file', 'data')))[0]
     directory = osp.join(cache_dir, f'{type(dataset).__name__}-{stem}')
+    rows = dict.fromkeys(
+        media_key(dataset.get_data_info(i)) for i in range(len(dataset)))
     store = FeatureStore.create(directory, key, parts,
                                 lambda: _probe_layout(model, dataset),
-                                len(dataset), dtype)
+                                list(rows), dtype)
     transforms.insert(0, LoadCachedFeatures(directory))
     model.attach_feature_store(store)
     state = 'complete' if store.is_complete() else 'filled as samples pass'

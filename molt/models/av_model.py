@@ -7,6 +7,7 @@ from torch import Tensor
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
+from molt.utils.feature_store import media_key
 from .utils import BackboneLayout, fill_config
 
 __all__ = ['AVModel']
@@ -141,11 +142,11 @@ class AVModel(BaseModel):
 
         Args:
             inputs: ``frames`` ``(B, T, 3, H, W)`` and ``audio``
-                ``(B, T, samples)``, or ``features`` from the feature cache
-                (``{name: (B, T, ...)}``, see :meth:`split_features`); plus
-                task extras.
-            data_samples: When they name a ``feature_store``, the frozen
-                features computed here are written to it.
+                ``(B, T, samples)``, or ``features``, rows of the feature
+                cache ``(B, row_size)``; plus task extras.
+            data_samples: When they name a ``feature_store``, cached rows
+                are split with its layout, and features computed here are
+                written to it.
 
         Returns:
             The head's ``feats`` (see :class:`BaseAVHead`) plus the
@@ -157,8 +158,10 @@ class AVModel(BaseModel):
             if not self.adapter.is_parallel:
                 raise ValueError('Cached backbone features can only feed a '
                                  'parallel adapter scheme.')
-            batch, steps = next(iter(inputs['features'].values())).shape[:2]
-            frozen = self.split_features(inputs['features'])
+            features = self._feature_store(data_samples).unpack(
+                inputs['features'])
+            batch, steps = next(iter(features.values())).shape[:2]
+            frozen = self.split_features(features)
         else:
             frames, audio = inputs['frames'], inputs['audio']
             batch, steps = frames.shape[:2]
@@ -219,27 +222,32 @@ class AVModel(BaseModel):
         :class:`~molt.engine.hooks.FeatureCacheHook`)."""
         self.feature_stores[store.directory] = store
 
-    def write_features(self, frozen: Dict[str, List[Tensor]],
-                        data_samples: Optional[List[AVDataSample]],
-                        steps: int) -> None:
-        """Writes a batch's frozen features to the store its samples name
-        (``feature_store`` meta information); does nothing otherwise.
-
-        Args:
-            frozen: Output of :meth:`backbone_features`.
-            data_samples: The batch's samples (``sample_idx`` gives rows).
-            steps: Segments per sample ``T``.
-        """
+    def _feature_store(self, data_samples: Optional[List[AVDataSample]]):
+        """The attached store the batch's samples name, or None."""
         if not data_samples or 'feature_store' not in data_samples[0]:
-            return
+            return None
         directory = data_samples[0].feature_store
         if directory not in self.feature_stores:
             raise RuntimeError(
                 f'No feature store attached for {directory}; use '
                 'FeatureCacheHook (or tools/extract_features.py).')
-        self.feature_stores[directory].write(
-            [s.sample_idx for s in data_samples],
-            self.join_features(frozen, steps))
+        return self.feature_stores[directory]
+
+    def write_features(self, frozen: Dict[str, List[Tensor]],
+                       data_samples: Optional[List[AVDataSample]],
+                       steps: int) -> None:
+        """Writes a batch's frozen features to the store its samples name
+        (``feature_store`` meta information); does nothing otherwise.
+
+        Args:
+            frozen: Output of :meth:`backbone_features`.
+            data_samples: The batch's samples (their media keys give rows).
+            steps: Segments per sample ``T``.
+        """
+        store = self._feature_store(data_samples)
+        if store is not None and not store.is_complete():
+            store.write([media_key(s) for s in data_samples],
+                        self.join_features(frozen, steps))
 
     def forward(self,
                 inputs: Dict[str, Tensor],

@@ -16,10 +16,10 @@ class AVDataPreprocessor(BaseDataPreprocessor):
     Packed samples carry ``inputs`` as a dict: ``frames`` ``(T, 3, H, W)``
     uint8 RGB, ``audio`` ``(T, samples)`` float waveforms and task extras
     (e.g. ``question`` token ids); or, for samples from the feature cache,
-    ``features`` (``{name: (T, ...)}`` half-precision arrays) instead of
-    frames and audio. The batch keeps the same keys with a leading batch
-    axis; frames become ``(B, T, 3, H, W)`` floats normalised with
-    ``mean``/``std`` (0-255 scale) and cached features float32.
+    ``features`` (a flat half-precision row) instead of frames and audio.
+    The batch keeps the same keys with a leading batch axis; frames become
+    ``(B, T, 3, H, W)`` floats normalised with ``mean``/``std`` (0-255
+    scale) and cached rows ``(B, row_size)`` float32.
 
     Args:
         mean: Per-channel mean of the frames (ImageNet by default).
@@ -49,13 +49,9 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         inputs = {}
         for key, value in data['inputs'].items():
-            if key == 'features':  # frozen features from the feature cache
-                value = {
-                    name: _stack(v).float()
-                    for name, v in value.items()
-                }
-            else:
-                value = _stack(value)
+            value = _stack(value)
+            if key == 'features':  # feature-cache rows, stored as float16
+                value = value.float()
             if key == 'frames':
                 value = (value.float() - self.mean) / self.std
             inputs[key] = value

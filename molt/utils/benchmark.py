@@ -6,18 +6,23 @@ alone; on CUDA the peak is ``torch.cuda.max_memory_allocated``. Every child
 builds its inputs from the same seed, so all configurations see the same
 synthetic batch.
 
-Two kinds of measurement:
+Three kinds of measurement:
 
 * ``'train'``: one optimisation step of the whole model (forward in
   ``mode='tensor'``, the sum of the outputs' means as the loss, backward,
   AdamW step), which exercises exactly the graph a task loss would;
+* ``'cached'``: the same step fed from the frozen-feature cache (a parallel
+  scheme after its first epoch with ``FeatureCacheHook``): the backbones'
+  features are computed once beforehand and read as cache rows;
 * ``'floor'``: the same backbones, full depth, forward only under
   ``torch.no_grad()``: frozen inference, the least any scheme can use.
 """
+import contextlib
 import multiprocessing
 import platform
 import resource
 import statistics
+import tempfile
 import time
 from typing import Dict, List, Optional
 
@@ -71,6 +76,36 @@ def _inputs(model: nn.Module, spec: Dict[str, int], batch_size: int,
     return {k: v.to(device) for k, v in inputs.items()}
 
 
+def _cached_inputs(model: nn.Module, inputs: Dict[str, Tensor],
+                   stack: contextlib.ExitStack):
+    """Computes the frozen features once and returns them as the cache
+    rows (and samples naming a temporary store) a cached epoch feeds."""
+    from molt.structures import AVDataSample
+    from molt.utils.feature_store import FeatureStore
+    if not model.adapter.is_parallel:
+        raise ValueError(f'{type(model.adapter).__name__} reads no frozen '
+                         'features; only parallel schemes can be cached.')
+    frames, audio = inputs.pop('frames'), inputs.pop('audio')
+    steps = frames.shape[1]
+    frozen = model.backbone_features(frames.flatten(0, 1),
+                                     audio.flatten(0, 1),
+                                     model.head.needs_stage_maps)
+    features = model.join_features(frozen, steps)
+    layout = [(name, tuple(t.shape[1:])) for name, t in features.items()]
+    directory = stack.enter_context(tempfile.TemporaryDirectory())
+    model.attach_feature_store(
+        FeatureStore.create(directory, 'benchmark', {}, lambda: layout,
+                            ['benchmark'], 'float32'))
+    batch = frames.shape[0]
+    inputs['features'] = torch.cat(
+        [t.reshape(batch, -1) for t in features.values()], dim=1)
+    samples = [
+        AVDataSample(metainfo=dict(feature_store=directory))
+        for _ in range(batch)
+    ]
+    return inputs, samples
+
+
 def _loss(outputs) -> Tensor:
     if isinstance(outputs, Tensor):
         return outputs.float().mean()
@@ -90,7 +125,7 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
 
     Args:
         config: Config file.
-        kind: ``'train'`` or ``'floor'``.
+        kind: ``'train'``, ``'cached'`` or ``'floor'``.
         batch_size: Videos per step.
         segments: Frames (and audio clips) per video.
         device: ``'cpu'`` or ``'cuda'``.
@@ -105,6 +140,7 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
     from molt.utils.params import strip_pretrained
     from molt.utils.setup_env import register_all_modules
     register_all_modules()
+    stack = contextlib.ExitStack()
     torch.manual_seed(0)
     cfg = Config.fromfile(config)
     model = MODELS.build(strip_pretrained(cfg.model.to_dict())).to(device)
@@ -120,10 +156,13 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
                 model.visual_backbone(frames, [-1])
                 model.audio_encoder(audio, [-1])
     else:
-        optimizer = torch.optim.AdamW(trainable, lr=1e-4)
+        optimizer = torch.optim.AdamW(trainable, lr=1e-4, fused=True)
+        samples = None
+        if kind == 'cached':
+            inputs, samples = _cached_inputs(model, inputs, stack)
 
         def step():
-            loss = _loss(model(inputs, mode='tensor'))
+            loss = _loss(model(inputs, samples, mode='tensor'))
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -145,8 +184,9 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         peak_mb = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stack.close()
     median = statistics.median(times)
-    counted = model if kind == 'train' else nn.ModuleList(
+    counted = model if kind != 'floor' else nn.ModuleList(
         [model.visual_backbone, model.audio_encoder])
     return dict(
         trainable_params=sum(p.numel() for p in counted.parameters()

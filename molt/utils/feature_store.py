@@ -3,31 +3,46 @@
 Layout of a store directory::
 
     manifest.json   the cache key (and what went into it), the per-sample
-                    layout (name, shape) and the storage dtype
-    features.npy    (num_samples, row_size) array, memory-mapped
-    written.npy     (num_samples,) uint8: which rows hold features
+                    layout (name, shape), the storage dtype and the media
+                    key of every row
+    features.npy    (num_rows, row_size) array, memory-mapped
+    written.npy     (num_rows,) uint8: which rows hold features
     complete        marker: every row is written; readers start reading
 
-Rows are written by the training process (the model) as it computes
-features online and read by data-loader workers through a read-only
-memory map once the store is complete, so a batch is either all cached
-or all online.
+A row holds one video's features (samples that share a video, e.g. the
+questions of MUSIC-AVQA or AVE rows with the same id, share a row; see
+:func:`media_key`). Rows are written by the training process (the model)
+as it computes features online and read by data-loader workers through a
+read-only memory map once the store is complete, so a batch is either all
+cached or all online.
 """
 import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 import torch
 
-__all__ = ['FeatureStore', 'StaleCacheError']
+__all__ = ['FeatureStore', 'StaleCacheError', 'media_key']
 
 Layout = List[Tuple[str, Tuple[int, ...]]]
 
 
 class StaleCacheError(RuntimeError):
     """A store on disk was made with a different key."""
+
+
+def media_key(info: Mapping) -> str:
+    """The row of a sample: its ``video_id``, else its ``sample_idx``.
+
+    Accepts a data-info dict, a transform's results or an
+    :class:`AVDataSample`.
+    """
+    video_id = info.get('video_id')
+    if video_id is not None:
+        return str(video_id)
+    return f"#{info.get('sample_idx')}"
 
 
 class FeatureStore:
@@ -46,7 +61,7 @@ class FeatureStore:
         self.layout: Layout = [(name, tuple(shape))
                                for name, shape in manifest['layout']]
         self.dtype = np.dtype(manifest['dtype'])
-        self.num_samples = manifest['num_samples']
+        self.rows = {key: row for row, key in enumerate(manifest['rows'])}
         self._sizes = [int(np.prod(shape)) for _, shape in self.layout]
         self._features = None
         self._written = None
@@ -54,7 +69,7 @@ class FeatureStore:
     # -- creation ----------------------------------------------------------
     @classmethod
     def create(cls, directory: str, key: str, key_parts: dict,
-               layout: Callable[[], Layout], num_samples: int,
+               layout: Callable[[], Layout], rows: Sequence[str],
                dtype: str = 'float16') -> 'FeatureStore':
         """Opens the store in ``directory``, creating it if absent.
 
@@ -64,7 +79,7 @@ class FeatureStore:
             key_parts: What went into the key, for messages.
             layout: Returns the per-sample ``(name, shape)`` list; only
                 called when the store is created.
-            num_samples: Rows of the store.
+            rows: The media key of every row (see :func:`media_key`).
             dtype: Storage dtype.
 
         Raises:
@@ -89,13 +104,13 @@ class FeatureStore:
         row_size = sum(int(np.prod(shape)) for _, shape in layout)
         np.lib.format.open_memmap(
             osp.join(directory, 'features.npy'), mode='w+',
-            dtype=np.dtype(dtype), shape=(num_samples, row_size)).flush()
+            dtype=np.dtype(dtype), shape=(len(rows), row_size)).flush()
         np.save(osp.join(directory, 'written.npy'),
-                np.zeros(num_samples, np.uint8))
+                np.zeros(len(rows), np.uint8))
         with open(manifest_path + '.part', 'w') as f:
             json.dump(
                 dict(key=key, parts=key_parts, layout=layout, dtype=dtype,
-                     num_samples=num_samples), f, indent=1)
+                     rows=list(rows)), f)
         os.replace(manifest_path + '.part', manifest_path)
         return cls(directory)
 
@@ -103,26 +118,29 @@ class FeatureStore:
     def is_complete(self) -> bool:
         return osp.isfile(osp.join(self.directory, 'complete'))
 
-    def read(self, index: int) -> Dict[str, np.ndarray]:
-        """The features of sample ``index`` as ``{name: array}`` views of the
-        memory map (storage dtype)."""
+    def read(self, key: str) -> np.ndarray:
+        """The flat feature row of a media key (a memory-map view, storage
+        dtype); :meth:`unpack` splits a batch of rows."""
         if self._features is None:
             self._features = np.load(
                 osp.join(self.directory, 'features.npy'), mmap_mode='r')
-        row = self._features[index]
-        out, offset = {}, 0
-        for (name, shape), size in zip(self.layout, self._sizes):
-            out[name] = row[offset:offset + size].reshape(shape)
-            offset += size
-        return out
+        return self._features[self.rows[key]]
+
+    def unpack(self, rows: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``(B, row_size)`` rows -> ``{name: (B, *shape)}``."""
+        parts = torch.split(rows, self._sizes, dim=1)
+        return {
+            name: part.reshape(rows.shape[0], *shape)
+            for (name, shape), part in zip(self.layout, parts)
+        }
 
     # -- writing -----------------------------------------------------------
-    def write(self, indices: Sequence[int],
+    def write(self, keys: Sequence[str],
               features: Dict[str, torch.Tensor]) -> None:
         """Stores the features of a batch.
 
         Args:
-            indices: Sample indices, one per batch element.
+            keys: Media keys, one per batch element.
             features: ``{name: (B, *shape)}`` per layout entry.
         """
         if self._written is None:
@@ -130,13 +148,14 @@ class FeatureStore:
                 osp.join(self.directory, 'features.npy'), mmap_mode='r+')
             self._written = np.load(
                 osp.join(self.directory, 'written.npy'), mmap_mode='r+')
-        rows = torch.cat([
+        indices = [self.rows[key] for key in keys]
+        flat = torch.cat([
             features[name].detach().reshape(len(indices), -1)
             for name, _ in self.layout
         ], dim=1)
-        self._features[list(indices)] = rows.float().cpu().numpy().astype(
+        self._features[indices] = flat.float().cpu().numpy().astype(
             self.dtype)
-        self._written[list(indices)] = 1
+        self._written[indices] = 1
         if self._written.all() and not self.is_complete():
             self._features.flush()
             self._written.flush()

@@ -1,6 +1,6 @@
 """Tests for molt.datasets.media on tiny mp4 files written with PyAV."""
 import os
-from typing import Callable, Sequence, Tuple
+from typing import Tuple
 
 import av
 import numpy as np
@@ -10,68 +10,8 @@ from PIL import Image
 
 from molt.datasets.media import (ConversionJob, MediaDecodeError,
                                  convert_many, convert_video, is_converted)
-
-PALETTE = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0))
-TONE_HZ = 1000
-INPUT_RATE = 48000
-
-
-def second_colour(index: int, fps: int) -> Tuple[int, int, int]:
-    """A new palette colour every second."""
-    return PALETTE[int(index / fps) % len(PALETTE)]
-
-
-def write_test_video(path: str,
-                     seconds: float = 3.6,
-                     fps: int = 25,
-                     size: Tuple[int, int] = (64, 48),
-                     audio: bool = True,
-                     colour: Callable[[int, int], Sequence[int]] = (
-                         second_colour)) -> str:
-    """Writes an h264 mp4 (+ stereo 48 kHz AAC sine tone) of flat frames.
-
-    Args:
-        path: Output file.
-        seconds: Video (and audio) length.
-        fps: Frame rate.
-        size: (width, height).
-        audio: Add the audio stream.
-        colour: ``colour(frame_index, fps)`` gives the RGB of each frame.
-    """
-    width, height = size
-    with av.open(path, 'w') as container:
-        video = container.add_stream('libx264', rate=fps)
-        video.width, video.height, video.pix_fmt = width, height, 'yuv420p'
-        if audio:
-            sound = container.add_stream('aac', rate=INPUT_RATE)
-            sound.layout = 'stereo'
-        for index in range(round(seconds * fps)):
-            image = np.empty((height, width, 3), np.uint8)
-            image[:] = colour(index, fps)
-            frame = av.VideoFrame.from_ndarray(image, format='rgb24')
-            frame.pts = index
-            container.mux(video.encode(frame))
-        container.mux(video.encode())
-        if audio:
-            total = round(seconds * INPUT_RATE)
-            for start in range(0, total, 1024):
-                t = np.arange(start, min(start + 1024, total)) / INPUT_RATE
-                wave = (0.5 * np.sin(2 * np.pi * TONE_HZ * t)).astype(
-                    np.float32)
-                frame = av.AudioFrame.from_ndarray(
-                    np.stack([wave, wave]), format='fltp', layout='stereo')
-                frame.sample_rate, frame.pts = INPUT_RATE, start
-                container.mux(sound.encode(frame))
-            container.mux(sound.encode())
-    return path
-
-
-def write_corrupt_video(path: str) -> str:
-    """Random bytes with an .mp4 name."""
-    with open(path, 'wb') as f:
-        f.write(np.random.default_rng(0).bytes(4096))
-    return path
-
+from molt_testing import (PALETTE, TONE_HZ, write_corrupt_video,
+                          write_test_video)
 
 def mean_colour(path: str) -> np.ndarray:
     return np.asarray(Image.open(path)).reshape(-1, 3).mean(0)

@@ -1,8 +1,6 @@
 """The frozen-feature cache: miss -> hit, invalidation, refusal, equal
 losses, and tools/extract_features.py."""
 import copy
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +14,8 @@ from molt.engine.feature_cache import prepare_feature_cache
 from molt.registry import DATASETS, MODELS
 from molt.utils import register_all_modules
 from molt.utils.feature_store import StaleCacheError
+from molt_testing import REPO, load_script
 
-REPO = Path(__file__).resolve().parents[2]
 CACHED_DEMO = str(REPO / 'configs' / 'demo' / 'ave_synthetic_cached.py')
 
 
@@ -95,7 +93,7 @@ def test_cached_training_matches_online_training(ave_root, tmp_path):
                                rtol=1e-6)
     np.testing.assert_allclose(online.losses, plain.losses, rtol=2e-2)
 
-    tool = load_tool()
+    tool = load_script('tools/extract_features.py')
     exact_cfg = tmp_path / 'exact.py'
     cfg = demo_cfg(ave_root, tmp_path / 'exact', max_epochs=2,
                    dtype='float32')
@@ -104,14 +102,6 @@ def test_cached_training_matches_online_training(ave_root, tmp_path):
     cached, _ = train(Config.fromfile(str(exact_cfg)))
     # Every epoch from the float32 cache: the same losses as online.
     np.testing.assert_allclose(cached.losses, plain.losses, rtol=1e-5)
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'extract_features', REPO / 'tools' / 'extract_features.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def build_parts(cfg):
@@ -187,7 +177,7 @@ def test_extract_features_is_resumable(ave_root, tmp_path, capsys):
     cfg = demo_cfg(ave_root, tmp_path)
     path = tmp_path / 'cfg.py'
     cfg.dump(str(path))
-    tool = load_tool()
+    tool = load_script('tools/extract_features.py')
     tool.main([str(path), '--splits', 'test'])
     tool.main([str(path), '--splits', 'test'])
     assert 'complete, skipped' in capsys.readouterr().out

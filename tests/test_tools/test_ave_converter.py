@@ -1,30 +1,17 @@
 """End-to-end tests of tools/dataset_converters/ave.py (fake AVE release)."""
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import soundfile as sf
 
-REPO = Path(__file__).resolve().parents[2]
+from molt_testing import (REPO, load_script, write_corrupt_video,
+                          write_test_video)
+
 SCRIPT = REPO / 'tools' / 'dataset_converters' / 'ave.py'
-
-
-def load_module(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ave = load_module('ave_converter', SCRIPT)
-# The video writer lives in the media tests; a shared helper module is not
-# importable under pytest's importlib mode.
-media_tests = load_module(
-    'media_tests', REPO / 'tests' / 'test_datasets' / 'test_media.py')
+ave = load_script('tools/dataset_converters/ave.py')
 
 GOOD_IDS = ('RUhOCu3LNXM', '-1A2b3C4d5e')
 CORRUPT_ID = 'bRoKeN00000'
@@ -51,9 +38,9 @@ def make_release(root: Path, video_subdir: str) -> Path:
     video_dir = root / video_subdir
     video_dir.mkdir(exist_ok=True)
     for video_id in GOOD_IDS:
-        media_tests.write_test_video(
+        write_test_video(
             str(video_dir / f'{video_id}.mp4'), seconds=2.0)
-    media_tests.write_corrupt_video(str(video_dir / f'{CORRUPT_ID}.mp4'))
+    write_corrupt_video(str(video_dir / f'{CORRUPT_ID}.mp4'))
     return video_dir
 
 
@@ -86,7 +73,7 @@ def test_ave_converter_end_to_end_and_resume(tmp_path, capsys):
     assert '2 converted' in report and CORRUPT_ID in report
 
     # Resume: done videos are skipped; fixing the broken one clears the list.
-    media_tests.write_test_video(
+    write_test_video(
         str(video_dir / f'{CORRUPT_ID}.mp4'), seconds=2.0)
     ave.main(argv)
     report = capsys.readouterr().out

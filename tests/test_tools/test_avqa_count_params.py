@@ -1,14 +1,9 @@
 """Parameter counts of the full-size MUSIC-AVQA configs (no data needed)."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    'count_params', REPO / 'tools' / 'analysis_tools' / 'count_params.py')
-count_params = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(count_params)
+from molt_testing import REPO, load_script
+
+count_params = load_script('tools/analysis_tools/count_params.py')
 CONFIG = str(REPO / 'configs' / 'molt' / 'avqa_swin_htsat.py')
 
 

@@ -1,28 +1,18 @@
 """tools/train.py and tools/test.py on synthetic MUSIC-AVQA data, and the
 vocabulary's round trip through a checkpoint."""
-import importlib.util
 import json
 import os
 import os.path as osp
-from pathlib import Path
 
 import mmengine
 import pytest
 import torch
 
 from molt.datasets.synthetic import make_avqa
+from molt_testing import REPO, load_script, runner_options
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / 'configs' / 'demo' / 'avqa_synthetic.py')
 
-# load_tool() and options() of the AVE tool tests (test modules are not
-# importable in importlib mode).
-_spec = importlib.util.spec_from_file_location(
-    'ave_tool_tests', REPO / 'tests' / 'test_tools' /
-    'test_train_test_tools.py')
-ave_tool_tests = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ave_tool_tests)
-load_tool, options = ave_tool_tests.load_tool, ave_tool_tests.options
 
 
 @pytest.fixture(scope='module')
@@ -49,10 +39,10 @@ def copy_without_training_file(src: str, dst: str, train_entries) -> str:
 
 
 def test_train_then_test_with_the_checkpoint_vocabulary(avqa_root, tmp_path):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_script('tools/train.py'), load_script('tools/test.py')
     work_dir = str(tmp_path / 'work')
     runner = train.main([DEMO, '--work-dir', work_dir] +
-                        options(avqa_root, max_epochs=1))
+                        runner_options(avqa_root, max_epochs=1))
     vocabulary = runner.train_dataloader.dataset.metainfo['vocabulary']
     head = runner.model.head
     assert head.num_answers == len(vocabulary['answers'])
@@ -76,7 +66,7 @@ def test_train_then_test_with_the_checkpoint_vocabulary(avqa_root, tmp_path):
         metrics = test.main([
             DEMO, checkpoint, '--work-dir', str(tmp_path / f'test_{name}'),
             '--out', out
-        ] + options(root, max_epochs=1))
+        ] + runner_options(root, max_epochs=1))
         assert 0 <= metrics['avqa/Overall'] <= 100
         assert set(metrics) >= {'avqa/Audio/Counting', 'avqa/Visual'}
         # Ground-truth ids follow the checkpoint's answers.

@@ -1,26 +1,16 @@
 """tools/train.py and tools/test.py --show-dir on synthetic AVS data."""
-import importlib.util
 import os
 import os.path as osp
-from pathlib import Path
 
 import mmcv
 import pytest
 
 from molt.datasets.synthetic import make_avs_s4
+from molt_testing import REPO, load_script, runner_options
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO = str(REPO / 'configs' / 'demo' / 'avs_synthetic.py')
 FRAME = 32
 
-# load_tool() and options() of the AVE tool tests (test modules are not
-# importable in importlib mode).
-_spec = importlib.util.spec_from_file_location(
-    'ave_tool_tests', REPO / 'tests' / 'test_tools' /
-    'test_train_test_tools.py')
-ave_tool_tests = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ave_tool_tests)
-load_tool, options = ave_tool_tests.load_tool, ave_tool_tests.options
 
 
 @pytest.fixture(scope='module')
@@ -32,16 +22,16 @@ def avs_root(tmp_path_factory):
 
 
 def test_train_then_test_with_show_dir(avs_root, tmp_path):
-    train, test = load_tool('train'), load_tool('test')
+    train, test = load_script('tools/train.py'), load_script('tools/test.py')
     work_dir = str(tmp_path / 'work')
     runner = train.main([DEMO, '--work-dir', work_dir] +
-                        options(avs_root, max_epochs=1))
+                        runner_options(avs_root, max_epochs=1))
     assert runner.iter == 1
     show_dir = str(tmp_path / 'vis')
     metrics = test.main([
         DEMO, osp.join(work_dir, 'epoch_1.pth'), '--work-dir',
         str(tmp_path / 'test'), '--show-dir', show_dir
-    ] + options(avs_root, max_epochs=1))
+    ] + runner_options(avs_root, max_epochs=1))
     assert set(metrics) == {'avs/jaccard', 'avs/fscore'}
     assert 0 <= metrics['avs/jaccard'] <= 100
     assert sorted(os.listdir(show_dir)) == [
@@ -52,7 +42,7 @@ def test_train_then_test_with_show_dir(avs_root, tmp_path):
 
 
 def test_show_dir_needs_a_visualization_hook():
-    test = load_tool('test')
+    test = load_script('tools/test.py')
     args = test.parse_args([
         str(REPO / 'configs' / 'demo' / 'ave_synthetic.py'), 'x.pth',
         '--show-dir', 'vis'

@@ -1,23 +1,13 @@
 """tools/analysis_tools/benchmark.py on tiny configs (CPU)."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def load_tool():
-    path = REPO / 'tools' / 'analysis_tools' / 'benchmark.py'
-    spec = importlib.util.spec_from_file_location('benchmark_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from molt_testing import REPO, load_script
 
 
 def test_side_by_side_with_the_floor(tmp_path, capsys):
-    tool = load_tool()
+    tool = load_script('tools/analysis_tools/benchmark.py')
     out = tmp_path / 'bench.json'
     configs = [str(REPO / 'configs' / 'demo' / f'{name}.py')
                for name in ('ave_synthetic', 'ave_synthetic_lavish')]

@@ -1,19 +1,8 @@
-import importlib.util
-from pathlib import Path
-
+"""count_params.py and the per-component counts."""
 import pytest
 
 from molt.utils.params import count_parameters, strip_pretrained
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def load_tool():
-    path = REPO / 'tools' / 'analysis_tools' / 'count_params.py'
-    spec = importlib.util.spec_from_file_location('count_params', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from molt_testing import REPO, load_script
 
 
 def test_counts_add_up(build_tiny_model):
@@ -45,7 +34,7 @@ def test_strip_pretrained():
 
 
 def test_full_size_molt_ave_config_without_checkpoints(capsys):
-    tool = load_tool()
+    tool = load_script('tools/analysis_tools/count_params.py')
     config = str(REPO / 'configs' / 'molt' / 'ave_swin_htsat.py')
     rows = tool.main([config])[config]
     assert rows['visual backbone'] == [0, pytest.approx(195.2e6, rel=1e-3)]

@@ -1,5 +1,4 @@
 """tools/dataset_converters/music_avqa.py on a fake MUSIC-AVQA release."""
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -7,22 +6,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-REPO = Path(__file__).resolve().parents[2]
+from molt_testing import load_script, write_corrupt_video, write_test_video
 
-
-def load_module(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-converter = load_module(
-    'music_avqa_converter',
-    REPO / 'tools' / 'dataset_converters' / 'music_avqa.py')
-# The video writer of the media tests (not importable in importlib mode).
-media_tests = load_module(
-    'media_tests', REPO / 'tests' / 'test_datasets' / 'test_media.py')
+converter = load_script('tools/dataset_converters/music_avqa.py')
 
 SECONDS = {'00000001': 2.0, '00000002': 3.0}  # both shorter than 60 s
 CORRUPT_ID = '00000003'
@@ -48,9 +34,9 @@ def make_release(root: Path) -> None:
     for name, entries in splits.items():
         (root / name).write_text(json.dumps(entries))
     for video_id, seconds in SECONDS.items():
-        media_tests.write_test_video(
+        write_test_video(
             str(root / 'videos' / f'{video_id}.mp4'), seconds=seconds)
-    media_tests.write_corrupt_video(str(root / 'videos' / f'{CORRUPT_ID}.mp4'))
+    write_corrupt_video(str(root / 'videos' / f'{CORRUPT_ID}.mp4'))
 
 
 def test_converts_videos_and_copies_the_question_files(tmp_path, capsys):

@@ -5,7 +5,8 @@ synthetic batch: trainable/total parameters, peak memory (CUDA max
 allocated; on CPU the peak resident memory of a child process), median
 training-step time and samples/s; and once per distinct set of backbones
 the floor (the same backbones, forward only, no_grad). Prints a table with
-each config's ratio to its floor and writes JSON.
+each config's ratio to its floor and writes JSON. With ``--cached``, each
+parallel scheme is also timed fed from the frozen-feature cache.
 
 Example::
 
@@ -21,6 +22,7 @@ import time
 import torch
 from mmengine.config import Config
 
+from molt.utils import register_all_modules
 from molt.utils.benchmark import device_name, measure_in_child
 
 
@@ -38,6 +40,9 @@ def parse_args(argv=None):
                         help='timed steps (median reported)')
     parser.add_argument('--warmup', type=int, default=2,
                         help='untimed steps first')
+    parser.add_argument(
+        '--cached', action='store_true',
+        help='also time each parallel scheme fed from the feature cache')
     parser.add_argument('--out', default='work_dirs/benchmark.json',
                         help='JSON output file')
     return parser.parse_args(argv)
@@ -53,6 +58,12 @@ def backbone_key(config: str) -> str:
                        for p in parts] +
                       [cfg.train_dataloader.dataset.pipeline],
                       sort_keys=True, default=str)
+
+
+def _is_parallel(config: str) -> bool:
+    from molt.registry import MODELS
+    adapter = Config.fromfile(config).model.adapter
+    return getattr(MODELS.get(adapter.type), 'is_parallel', False)
 
 
 def format_table(rows) -> str:
@@ -74,6 +85,7 @@ def format_table(rows) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    register_all_modules()
     if args.device == 'cuda' and not torch.cuda.is_available():
         raise SystemExit('--device cuda: no CUDA device is available.')
     common = (args.batch_size, args.segments, args.device, args.amp,
@@ -95,6 +107,17 @@ def main(argv=None):
             mem_ratio=row['peak_mem_mb'] / floor['peak_mem_mb'],
             time_ratio=row['median_step_ms'] / floor['median_step_ms'])
         rows.append(row)
+        if args.cached and _is_parallel(config):
+            cached = measure_in_child(config, 'cached', *common)
+            cached.update(
+                name=f'{row["name"]} (cached)',
+                config=config,
+                floor=floor['name'],
+                mem_ratio=cached['peak_mem_mb'] / floor['peak_mem_mb'],
+                time_ratio=cached['median_step_ms'] / floor['median_step_ms'],
+                speedup_vs_online=row['median_step_ms'] /
+                cached['median_step_ms'])
+            rows.append(cached)
     result = dict(
         device=args.device,
         device_name=device_name(args.device),

@@ -31,7 +31,7 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
+    collate_fn=dict(type='default_collate'),
     dataset=dict(dataset, split='train'))
 val_dataloader = dict(
     train_dataloader,

@@ -25,9 +25,10 @@ class PackAVInputs(BaseTransform):
 
     ``frames`` (a list of ``(H, W, 3)`` arrays) becomes ``(T, 3, H, W)``
     uint8; ``audio`` stays ``(T, samples)`` float32. A sample read from
-    the feature cache carries ``inputs['features']`` (``{name: array}``)
-    instead of frames and audio; ``feature_store`` (where the model writes
-    the features of an uncached sample) is kept as meta information.
+    the feature cache carries ``inputs['features']`` (its flat feature
+    row) instead of frames and audio; ``feature_store`` (the store a
+    cached row comes from, or an uncached sample's features go to) is kept
+    as meta information.
 
     Args:
         input_keys: Result keys that go to the model besides frames and
@@ -46,10 +47,9 @@ class PackAVInputs(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         if CACHED_FEATURES in results:
-            inputs = dict(features={
-                name: torch.from_numpy(np.array(value))
-                for name, value in results[CACHED_FEATURES].items()
-            })
+            # One flat row per sample: cheap to pass between processes.
+            inputs = dict(
+                features=torch.from_numpy(np.array(results[CACHED_FEATURES])))
         else:
             frames = np.stack(results['frames'])  # (T, H, W, 3)
             inputs = dict(

@@ -22,5 +22,5 @@ class EpochTimerHook(Hook):
     def after_train_epoch(self, runner) -> None:
         seconds = time.perf_counter() - self._start
         runner.message_hub.update_scalar('train/epoch_time', seconds)
-        print_log(f'Epoch(train) [{runner.epoch}] took {seconds:.2f} s',
+        print_log(f'Epoch(train) [{runner.epoch + 1}] took {seconds:.2f} s',
                   logger='current')

@@ -1,4 +1,5 @@
-from .attention import MultiheadCrossAttention
+from .attention import (BankedCrossAttention, BankedLinear,
+                        MultiheadCrossAttention)
 from .cda import CrossModalDistillAdapter
 from .fdm import FeatureDistillationModule
 from .lavish import LAVisHAdapter, LAVisHBlockAdapter
@@ -8,7 +9,8 @@ from .token_distillation import TokenDistillation, TokenMixingProjection
 from .uda import UniModalDistillAdapter
 
 __all__ = [
-    'MultiheadCrossAttention', 'CrossModalDistillAdapter',
+    'BankedCrossAttention', 'BankedLinear', 'MultiheadCrossAttention',
+    'CrossModalDistillAdapter',
     'FeatureDistillationModule', 'LAVisHAdapter', 'LAVisHBlockAdapter',
     'MoLTAdapter', 'Router', 'TokenDistillation', 'TokenMixingProjection',
     'UniModalDistillAdapter'

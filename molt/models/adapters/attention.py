@@ -1,21 +1,68 @@
-"""Multi-head attention between two token sets of different widths."""
-from typing import Optional
+"""Multi-head cross-attention, for one or for a bank of adapters.
 
+molt's adapters come in banks: the ``N_UDA`` (or ``N_CDA``) adapters of a
+layer are independent modules with their own weights, but they read the
+same input, so they are computed together, with one batched matmul and one
+fused attention call per step instead of one per adapter. Bank ``e`` of a
+module is exactly the single adapter of the paper's equations.
+"""
+import math
+
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-__all__ = ['MultiheadCrossAttention']
+__all__ = ['BankedLinear', 'BankedCrossAttention', 'MultiheadCrossAttention']
 
 
-class MultiheadCrossAttention(nn.Module):
-    """``softmax(q W_Q (kv W_K)^T / sqrt(d_H)) kv W_V`` over ``num_heads``
-    heads, with PyTorch's fused ``scaled_dot_product_attention``.
+class BankedLinear(nn.Module):
+    """``E`` independent linear maps: bank ``e`` maps ``x[..., e, :, :]``.
+
+    Args:
+        num_banks: ``E``.
+        in_dims: Input width.
+        out_dims: Output width.
+        bias: Add a per-bank bias.
+    """
+
+    def __init__(self, num_banks: int, in_dims: int, out_dims: int,
+                 bias: bool = True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_banks, in_dims, out_dims))
+        self.bias = nn.Parameter(torch.empty(num_banks, 1, out_dims)) \
+            if bias else None
+        # nn.Linear's default initialisation, bank by bank.
+        bound = 1 / math.sqrt(in_dims)
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, E or 1, L, in_dims)`` -> ``(B, E, L, out_dims)``; a single
+        input set (``E`` axis of 1) is shared by all banks."""
+        weight = self.weight.to(x.dtype)
+        banks, in_dims, out_dims = weight.shape
+        if x.shape[-3] == 1 and banks > 1:
+            # One GEMM against all banks' weights side by side.
+            out = x.squeeze(-3) @ weight.permute(1, 0, 2).reshape(
+                in_dims, banks * out_dims)
+            out = out.unflatten(-1, (banks, out_dims)).transpose(-3, -2)
+        else:
+            out = torch.einsum('...eli,eio->...elo', x, weight)
+        return out if self.bias is None else out + self.bias.to(x.dtype)
+
+
+class BankedCrossAttention(nn.Module):
+    """``softmax(q W_Q (kv W_K)^T / sqrt(d_H)) kv W_V`` (then ``W_O``) over
+    ``num_heads`` heads, for ``num_banks`` independent weight sets, with
+    PyTorch's fused ``scaled_dot_product_attention``.
 
     Queries and keys/values may have different widths (e.g. 1536-d visual
     tokens attending to 768-d audio tokens); both are projected to
     ``embed_dims``.
 
     Args:
+        num_banks: Independent weight sets ``E``.
         query_dims: Width of the queries.
         kv_dims: Width of the keys/values.
         embed_dims: Width of the attention and of the output.
@@ -25,6 +72,7 @@ class MultiheadCrossAttention(nn.Module):
     """
 
     def __init__(self,
+                 num_banks: int,
                  query_dims: int,
                  kv_dims: int,
                  embed_dims: int,
@@ -35,31 +83,59 @@ class MultiheadCrossAttention(nn.Module):
             raise ValueError(f'num_heads={num_heads} must divide '
                              f'embed_dims={embed_dims}.')
         self.num_heads = num_heads
-        self.q_proj = nn.Linear(query_dims, embed_dims)
-        self.k_proj = nn.Linear(kv_dims, embed_dims)
-        self.v_proj = nn.Linear(kv_dims, embed_dims)
-        self.out_proj = nn.Linear(embed_dims,
-                                  embed_dims) if out_proj else nn.Identity()
+        self.q_proj = BankedLinear(num_banks, query_dims, embed_dims)
+        self.k_proj = BankedLinear(num_banks, kv_dims, embed_dims)
+        self.v_proj = BankedLinear(num_banks, kv_dims, embed_dims)
+        self.out_proj = BankedLinear(num_banks, embed_dims,
+                                     embed_dims) if out_proj else None
 
-    def _split(self, x: Tensor) -> Tensor:
-        batch, tokens, _ = x.shape
-        return x.view(batch, tokens, self.num_heads, -1).transpose(1, 2)
+    def _split(self, x: Tensor, batch: int) -> Tensor:
+        """``(B or 1, E, L, C)`` -> ``(batch, E * H, L, C / H)``: heads of
+        all banks side by side, the 4-D layout fused attention wants."""
+        x = x.unflatten(-1, (self.num_heads, -1)).transpose(-3, -2)
+        x = x.expand(batch, -1, -1, -1, -1)
+        return x.reshape(batch, -1, *x.shape[-2:])
 
-    def forward(self, query: Tensor, kv: Tensor,
-                attn_mask: Optional[Tensor] = None) -> Tensor:
-        """Attends ``query`` to ``kv``.
+    def forward(self, query: Tensor, kv: Tensor) -> Tensor:
+        """Attends every bank's queries to its keys/values.
 
         Args:
-            query: ``(B, Nq, query_dims)``, or ``(1, Nq, query_dims)`` for
-                learnable tokens shared across the batch.
-            kv: ``(B, Nk, kv_dims)``.
-            attn_mask: Optional mask broadcastable to ``(B, H, Nq, Nk)``.
+            query: ``(B, E, Lq, query_dims)``; a batch axis of 1 (learnable
+                tokens) is shared by the batch, an ``E`` axis of 1 by the
+                banks.
+            kv: ``(B, E or 1, Lk, kv_dims)``.
 
         Returns:
-            ``(B, Nq, embed_dims)``.
+            ``(B, E, Lq, embed_dims)``.
         """
-        q = self._split(self.q_proj(query)).expand(kv.shape[0], -1, -1, -1)
-        k = self._split(self.k_proj(kv))
-        v = self._split(self.v_proj(kv))
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
-        return self.out_proj(out.transpose(1, 2).flatten(2))
+        batch = kv.shape[0]
+        k = self.k_proj(kv)
+        banks = k.shape[1]
+        out = F.scaled_dot_product_attention(
+            self._split(self.q_proj(query), batch), self._split(k, batch),
+            self._split(self.v_proj(kv), batch))
+        out = out.unflatten(1, (banks, self.num_heads)).transpose(-3, -2)
+        out = out.flatten(-2)  # (B, E, Lq, embed_dims)
+        return out if self.out_proj is None else self.out_proj(out)
+
+
+class MultiheadCrossAttention(BankedCrossAttention):
+    """A single :class:`BankedCrossAttention` on plain token sets.
+
+    Args:
+        query_dims: Width of the queries.
+        kv_dims: Width of the keys/values.
+        embed_dims: Width of the attention and of the output.
+        num_heads: Heads; must divide ``embed_dims``.
+        out_proj: Apply an output projection.
+    """
+
+    def __init__(self, query_dims: int, kv_dims: int, embed_dims: int,
+                 num_heads: int, out_proj: bool = True):
+        super().__init__(1, query_dims, kv_dims, embed_dims, num_heads,
+                         out_proj)
+
+    def forward(self, query: Tensor, kv: Tensor) -> Tensor:
+        """``(B, Nq, query_dims)``, ``(B, Nk, kv_dims)`` ->
+        ``(B, Nq, embed_dims)``."""
+        return super().forward(query.unsqueeze(1), kv.unsqueeze(1))[:, 0]

@@ -2,7 +2,7 @@
 from torch import Tensor, nn
 
 from molt.registry import MODELS
-from .attention import MultiheadCrossAttention
+from .attention import BankedCrossAttention
 from .token_distillation import TokenDistillation, TokenMixingProjection
 
 __all__ = ['CrossModalDistillAdapter']
@@ -10,7 +10,8 @@ __all__ = ['CrossModalDistillAdapter']
 
 @MODELS.register_module()
 class CrossModalDistillAdapter(nn.Module):
-    """``z~_c = CA(TD(z_c^m, f_m), TD(z_c^o, f_o)) + W_c f_m``.
+    """``z~_c = CA(TD(z_c^m, f_m), TD(z_c^o, f_o)) + W_c f_m``, for a bank of
+    ``num_adapters`` independent CDAs reading the same pair of layers.
 
     Each modality is first distilled into ``num_latents`` tokens of width
     ``embed_dims`` (so the two backbones' widths, e.g. 1536 and 768, may
@@ -24,19 +25,25 @@ class CrossModalDistillAdapter(nn.Module):
         embed_dims: Width of the distilled tokens.
         num_latents: Number of distilled tokens.
         num_heads: Attention heads.
+        num_adapters: CDAs in the bank.
     """
 
     def __init__(self, in_dims: int, other_dims: int, num_tokens: int,
-                 embed_dims: int, num_latents: int, num_heads: int):
+                 embed_dims: int, num_latents: int, num_heads: int,
+                 num_adapters: int = 1):
         super().__init__()
         self.distill_self = TokenDistillation(in_dims, embed_dims,
-                                              num_latents, num_heads)
+                                              num_latents, num_heads,
+                                              num_adapters)
         self.distill_other = TokenDistillation(other_dims, embed_dims,
-                                               num_latents, num_heads)
-        self.cross_attn = MultiheadCrossAttention(embed_dims, embed_dims,
-                                                  embed_dims, num_heads)
+                                               num_latents, num_heads,
+                                               num_adapters)
+        self.cross_attn = BankedCrossAttention(num_adapters, embed_dims,
+                                               embed_dims, embed_dims,
+                                               num_heads)
         self.residual = TokenMixingProjection(num_tokens, in_dims,
-                                              num_latents, embed_dims)
+                                              num_latents, embed_dims,
+                                              num_adapters)
 
     def forward(self, feats: Tensor, other: Tensor) -> Tensor:
         """Args:
@@ -44,7 +51,7 @@ class CrossModalDistillAdapter(nn.Module):
             other: ``(B, N_o, other_dims)`` from the paired layer.
 
         Returns:
-            ``(B, num_latents, embed_dims)``.
+            ``(B, num_adapters, num_latents, embed_dims)``.
         """
         query = self.distill_self(feats)
         context = self.distill_other(other)

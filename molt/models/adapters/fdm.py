@@ -47,19 +47,21 @@ class FeatureDistillationModule(nn.Module):
             raise ValueError(
                 f'adapter.num_uda={num_uda}, adapter.num_cda={num_cda}: need '
                 'non-negative counts and at least one adapter per layer.')
-        adapters = [
-            UniModalDistillAdapter(in_dims, num_tokens, embed_dims,
-                                   num_latents, num_heads)
-            for _ in range(num_uda)
-        ]
-        adapters += [
-            CrossModalDistillAdapter(in_dims, other_dims, num_tokens,
-                                     embed_dims, num_latents, num_heads)
-            for _ in range(num_cda)
-        ]
-        self.adapters = nn.ModuleList(adapters)
-        self.router = Router(in_dims, other_dims, len(adapters),
-                             router_hidden_dims) if len(adapters) > 1 else None
+        common = dict(
+            num_tokens=num_tokens,
+            embed_dims=embed_dims,
+            num_latents=num_latents,
+            num_heads=num_heads)
+        # Each kind is one bank: its adapters are computed together.
+        self.udas = UniModalDistillAdapter(
+            in_dims, num_adapters=num_uda, **common) if num_uda else None
+        self.cdas = CrossModalDistillAdapter(
+            in_dims, other_dims, num_adapters=num_cda,
+            **common) if num_cda else None
+        self.num_adapters = num_uda + num_cda
+        self.router = Router(
+            in_dims, other_dims, self.num_adapters,
+            router_hidden_dims) if self.num_adapters > 1 else None
 
     def forward(self, feats: Tensor, other: Tensor) -> Tuple[Tensor, Tensor]:
         """Args:
@@ -68,9 +70,12 @@ class FeatureDistillationModule(nn.Module):
 
         Returns:
             Tokens ``(B, num_latents, embed_dims)`` and router weights
-            ``(B, num_adapters)``.
+            ``(B, num_uda + num_cda)`` (UDAs first).
         """
-        outputs = torch.stack([a(feats, other) for a in self.adapters], 1)
+        outputs = torch.cat([
+            bank(feats, other) for bank in (self.udas, self.cdas)
+            if bank is not None
+        ], dim=1)  # (B, num_uda + num_cda, num_latents, embed_dims)
         if self.router is None:
             weights = outputs.new_ones(outputs.shape[0], 1)
         else:

@@ -16,12 +16,13 @@ def test_fdm_is_the_routed_sum_of_its_adapters():
     fdm = FeatureDistillationModule(in_dims=12, other_dims=6, num_tokens=7,
                                     embed_dims=8, num_latents=3, num_heads=2,
                                     num_uda=2, num_cda=2)
-    assert len(fdm.adapters) == 4
+    assert fdm.num_adapters == 4
     feats, other = torch.randn(2, 7, 12), torch.randn(2, 5, 6)
     tokens, weights = fdm(feats, other)
     assert tokens.shape == (2, 3, 8)
-    expected = sum(weights[:, i, None, None] * adapter(feats, other)
-                   for i, adapter in enumerate(fdm.adapters))
+    adapters = torch.cat([fdm.udas(feats), fdm.cdas(feats, other)], 1)
+    expected = sum(weights[:, i, None, None] * adapters[:, i]
+                   for i in range(4))
     torch.testing.assert_close(tokens, expected)
     torch.testing.assert_close(weights, fdm.router(feats, other))
 
@@ -32,7 +33,8 @@ def test_single_adapter_needs_no_router():
     feats = torch.randn(2, 7, 12)
     tokens, weights = fdm(feats, torch.randn(2, 5, 6))
     torch.testing.assert_close(weights, torch.ones(2, 1))
-    torch.testing.assert_close(tokens, fdm.adapters[0](feats))
+    torch.testing.assert_close(tokens, fdm.udas(feats)[:, 0])
+    assert fdm.cdas is None
 
 
 @pytest.mark.parametrize('num_uda,num_cda', [(0, 0), (-1, 2)])

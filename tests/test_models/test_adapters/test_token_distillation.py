@@ -3,27 +3,53 @@ import math
 import pytest
 import torch
 
-from molt.models.adapters import (CrossModalDistillAdapter,
+from molt.models.adapters import (BankedCrossAttention, BankedLinear,
+                                  CrossModalDistillAdapter,
                                   MultiheadCrossAttention, TokenDistillation,
                                   TokenMixingProjection,
                                   UniModalDistillAdapter)
 
 
-def test_token_distillation_is_eq1_per_head():
+def test_token_distillation_is_eq1_per_adapter_and_head():
     td = TokenDistillation(in_dims=12, embed_dims=8, num_latents=3,
-                           num_heads=2)
+                           num_heads=2, num_adapters=2)
     feats = torch.randn(2, 5, 12)
     out = td(feats)
-    assert out.shape == (2, 3, 8)
+    assert out.shape == (2, 2, 3, 8)
     attn = td.attn
-    q = attn.q_proj(td.latents)[0]  # (3, 8)
-    k, v = attn.k_proj(feats), attn.v_proj(feats)  # (2, 5, 8)
-    heads = []
-    for h in range(2):
-        sl = slice(4 * h, 4 * (h + 1))
-        scores = q[:, sl] @ k[..., sl].transpose(1, 2) / math.sqrt(4)
-        heads.append(scores.softmax(-1) @ v[..., sl])
-    torch.testing.assert_close(out, torch.cat(heads, -1))
+    for e in range(2):
+        # Bank e with its own z, W_Q, W_K, W_V (biases included).
+        q = td.latents[e] @ attn.q_proj.weight[e] + attn.q_proj.bias[e]
+        k = feats @ attn.k_proj.weight[e] + attn.k_proj.bias[e]
+        v = feats @ attn.v_proj.weight[e] + attn.v_proj.bias[e]
+        heads = []
+        for h in range(2):
+            sl = slice(4 * h, 4 * (h + 1))
+            scores = q[:, sl] @ k[..., sl].transpose(1, 2) / math.sqrt(4)
+            heads.append(scores.softmax(-1) @ v[..., sl])
+        torch.testing.assert_close(out[:, e], torch.cat(heads, -1))
+
+
+def test_banks_are_independent_adapters():
+    bank = BankedLinear(3, 4, 5)
+    x = torch.randn(2, 3, 6, 4)
+    for e in range(3):
+        expected = x[:, e] @ bank.weight[e] + bank.bias[e]
+        torch.testing.assert_close(bank(x)[:, e], expected)
+    # A shared input (bank axis of 1) reaches every bank.
+    shared = torch.randn(2, 1, 6, 4)
+    torch.testing.assert_close(bank(shared)[:, 1],
+                               shared[:, 0] @ bank.weight[1] + bank.bias[1])
+
+
+def test_single_cross_attention_is_a_bank_of_one():
+    single = MultiheadCrossAttention(6, 10, 8, num_heads=2)
+    query, kv = torch.randn(3, 4, 6), torch.randn(3, 7, 10)
+    banked = BankedCrossAttention(1, 6, 10, 8, 2)
+    banked.load_state_dict(single.state_dict())
+    torch.testing.assert_close(single(query, kv),
+                               banked(query[:, None], kv[:, None])[:, 0])
+    assert single(query, kv).shape == (3, 4, 8)
 
 
 def test_heads_must_divide_width():
@@ -33,33 +59,56 @@ def test_heads_must_divide_width():
 
 def test_token_mixing_projection_starts_as_mean_pooling():
     proj = TokenMixingProjection(num_tokens=6, in_dims=4, num_latents=3,
-                                 embed_dims=5)
+                                 embed_dims=5, num_adapters=2)
     feats = torch.randn(2, 6, 4)
-    expected = proj.channel_proj(feats.mean(1, keepdim=True)).expand(-1, 3, -1)
+    projected = proj.channel_proj(feats.mean(1))  # (2, 2 * 5)
+    expected = projected.view(2, 2, 1, 5).expand(-1, -1, 3, -1)
     torch.testing.assert_close(proj(feats), expected)
     with pytest.raises(ValueError, match='built for 6 tokens'):
         proj(torch.randn(2, 7, 4))
 
 
+def test_token_mixing_projection_is_p_f_q():
+    proj = TokenMixingProjection(num_tokens=6, in_dims=4, num_latents=3,
+                                 embed_dims=5, num_adapters=2)
+    torch.nn.init.normal_(proj.token_mix)
+    feats = torch.randn(2, 6, 4)
+    weight = proj.channel_proj.weight.view(2, 5, 4)
+    bias = proj.channel_proj.bias.view(2, 5)
+    for e in range(2):
+        expected = proj.token_mix[e] @ (feats @ weight[e].T + bias[e])
+        torch.testing.assert_close(proj(feats)[:, e], expected)
+
+
 def test_uda_is_distillation_plus_residual():
     uda = UniModalDistillAdapter(in_dims=12, num_tokens=5, embed_dims=8,
-                                 num_latents=3, num_heads=2)
+                                 num_latents=3, num_heads=2, num_adapters=2)
     feats = torch.randn(2, 5, 12)
-    torch.testing.assert_close(
-        uda(feats), uda.distill(feats) + uda.residual(feats))
+    out = uda(feats)
+    assert out.shape == (2, 2, 3, 8)
+    torch.testing.assert_close(out, uda.distill(feats) + uda.residual(feats))
     # The other modality plays no part in a uni-modal adapter.
-    torch.testing.assert_close(uda(feats, torch.randn(2, 9, 7)), uda(feats))
+    torch.testing.assert_close(uda(feats, torch.randn(2, 9, 7)), out)
 
 
 def test_cda_with_unequal_widths_and_token_counts():
     # A 1536-vs-768 situation in miniature: 48-d/36 tokens vs 24-d/64.
     cda = CrossModalDistillAdapter(in_dims=48, other_dims=24, num_tokens=36,
-                                   embed_dims=16, num_latents=4, num_heads=2)
+                                   embed_dims=16, num_latents=4, num_heads=2,
+                                   num_adapters=2)
     feats, other = torch.randn(2, 36, 48), torch.randn(2, 64, 24)
     out = cda(feats, other)
-    assert out.shape == (2, 4, 16)
+    assert out.shape == (2, 2, 4, 16)
     expected = cda.cross_attn(cda.distill_self(feats), cda.distill_other(
         other)) + cda.residual(feats)
     torch.testing.assert_close(out, expected)
+    # Bank 0's cross-attention reads bank 0's distilled tokens only.
+    context = cda.distill_other(other)
+    changed = context.clone()
+    changed[:, 1] += 1
+    query = cda.distill_self(feats)
+    torch.testing.assert_close(
+        cda.cross_attn(query, changed)[:, 0],
+        cda.cross_attn(query, context)[:, 0])
     # The output depends on the other modality.
     assert not torch.allclose(out, cda(feats, torch.randn(2, 64, 24)))
