@@ -17,7 +17,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from molt.datasets.transforms import LoadCachedFeatures, MediaTransform
-from molt.registry import TRANSFORMS
+from molt.registry import DATASETS, TRANSFORMS
 from molt.utils.feature_store import FeatureStore, media_key
 
 __all__ = ['prepare_feature_cache', 'cache_key', 'check_deterministic']
@@ -106,10 +106,13 @@ def cache_key(model_cfg: dict, dataset_cfg: dict, model: nn.Module,
         cfg for cfg in dataset_cfg['pipeline']
         if issubclass(_transform_class(cfg), MediaTransform)
     ]
-    dataset = {
-        k: v
-        for k, v in dataset_cfg.items() if k not in _DATASET_RUNTIME_KEYS
-    }
+    # What a dataset learns from the training split (e.g. the AVQA
+    # vocabulary, handed to test datasets by tools/test.py) never changes
+    # the frames and audio, so it stays out of the key.
+    dataset_cls = DATASETS.get(dataset_cfg['type'])
+    ignored = _DATASET_RUNTIME_KEYS + tuple(
+        getattr(dataset_cls, 'LEARNED_META', ()))
+    dataset = {k: v for k, v in dataset_cfg.items() if k not in ignored}
     ann_file = osp.join(dataset_cfg.get('data_root', ''),
                         dataset_cfg.get('ann_file', ''))
     parts = dict(
