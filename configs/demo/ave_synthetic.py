@@ -4,8 +4,8 @@
 #       --out data/ave_synthetic
 # Trains in a few minutes on a 2-core CPU; see README "Quick start".
 _base_ = [
-    '../_base_/datasets/ave.py', '../_base_/schedules/adamw_30e.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/ave_head.py', '../_base_/datasets/ave.py',
+    '../_base_/schedules/adamw_30e.py', '../_base_/default_runtime.py'
 ]
 
 data_root = 'data/ave_synthetic'
@@ -40,7 +40,7 @@ model = dict(
         num_heads=2, embed_dims=32, router_hidden_dims=32),
     fusion=dict(type='MLPTokenFusion'),
     tor_loss=dict(type='TokenOrthogonalityLoss', loss_weight=0.01),
-    head=dict(type='AVEHead', num_classes=28, hidden_dims=32))
+    head=dict(_base_.ave_head, hidden_dims=32))
 
 max_epochs = 12
 optim_wrapper = dict(optimizer=dict(lr=2e-3))

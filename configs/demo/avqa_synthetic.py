@@ -4,7 +4,7 @@
 #       --out data/avqa_synthetic
 # Trains in a few minutes on a 2-core CPU; compare with the question-only
 # baselines the generator writes to data/avqa_synthetic/baselines.json.
-_base_ = './ave_synthetic.py'
+_base_ = ['./ave_synthetic.py', '../_base_/models/avqa_head.py']
 
 data_root = 'data/avqa_synthetic'
 pipeline = [
@@ -35,10 +35,7 @@ test_evaluator = val_evaluator
 custom_hooks = [dict(type='VocabularyHook')]
 
 # num_answers / vocab_size come from the training vocabulary.
-model = dict(
-    head=dict(
-        _delete_=True, type='AVQAHead', num_answers=None, vocab_size=None,
-        hidden_dims=64, match_loss_weight=0.5))
+model = dict(head=dict(_base_.avqa_head, _delete_=True, hidden_dims=64))
 # Select models on the overall val accuracy (mmengine cannot infer the
 # rule of this key).
 default_hooks = dict(

@@ -6,7 +6,7 @@
 # Which shape to segment is told only by the audio; compare with the
 # audio-blind baselines in data/avs_synthetic/baselines.json. Trains in a
 # few minutes on a 2-core CPU; see README "Quick start".
-_base_ = './ave_synthetic.py'
+_base_ = ['./ave_synthetic.py', '../_base_/models/avs_head.py']
 
 data_root = 'data/avs_synthetic'
 pipeline = [
@@ -37,18 +37,13 @@ test_dataloader = dict(dataset=dict(dataset, split='test', test_mode=True))
 val_evaluator = dict(type='AVSMetric')
 test_evaluator = val_evaluator
 
+# The AVS head of the full-size configs, narrowed for the tiny backbones.
 model = dict(
     head=dict(
+        _base_.avs_head,
         _delete_=True,
-        type='AVSHead',
         embed_dims=32,
-        num_heads=4,
-        loss_iou_weight=1.0,
-        decode_head=dict(
-            type='FPNHead',
-            feature_strides=[4, 8, 16, 32],
-            channels=32,
-            norm_cfg=dict(type='GN', num_groups=8, requires_grad=True))))
+        decode_head=dict(_base_.avs_head.decode_head, channels=32)))
 
 # As in ../_base_/avs_runtime.py: tools/test.py --show-dir draws the masks.
 default_hooks = dict(visualization=dict(type='AVVisualizationHook'))

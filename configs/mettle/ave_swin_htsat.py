@@ -1,7 +1,10 @@
 # Mettle-style baseline on AVE: parallel distillers on every block.
 _base_ = [
-    '../_base_/models/mettle_swinv2-l_htsat.py', '../_base_/datasets/ave.py',
-    '../_base_/schedules/adamw_30e.py', '../_base_/default_runtime.py'
+    '../_base_/models/mettle_swinv2-l_htsat.py',
+    '../_base_/models/ave_head.py',
+    '../_base_/datasets/ave.py',
+    '../_base_/schedules/adamw_30e.py',
+    '../_base_/default_runtime.py',
 ]
 
-model = dict(head=dict(type='AVEHead', num_classes=28, hidden_dims=128))
+model = dict(head=_base_.ave_head)

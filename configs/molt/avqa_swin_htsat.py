@@ -5,12 +5,10 @@
 # tools/test.py fill them from the training vocabulary.
 _base_ = [
     '../_base_/models/molt_swinv2-l_htsat.py',
-    '../_base_/datasets/music_avqa.py', '../_base_/schedules/adamw_30e.py',
-    '../_base_/avqa_runtime.py'
+    '../_base_/models/avqa_head.py',
+    '../_base_/datasets/music_avqa.py',
+    '../_base_/schedules/adamw_30e.py',
+    '../_base_/avqa_runtime.py',
 ]
 
-model = dict(
-    adapter=dict(embed_dims=256),
-    head=dict(
-        type='AVQAHead', num_answers=None, vocab_size=None, hidden_dims=256,
-        match_loss_weight=0.5))
+model = dict(adapter=dict(embed_dims=256), head=_base_.avqa_head)

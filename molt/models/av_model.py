@@ -158,8 +158,12 @@ class AVModel(BaseModel):
             if not self.adapter.is_parallel:
                 raise ValueError('Cached backbone features can only feed a '
                                  'parallel adapter scheme.')
-            features = self._feature_store(data_samples).unpack(
-                inputs['features'])
+            store = self._feature_store(data_samples)
+            if store is None:
+                raise ValueError(
+                    'Cached feature rows need data samples that name their '
+                    'feature_store (LoadCachedFeatures adds it).')
+            features = store.unpack(inputs['features'])
             batch, steps = next(iter(features.values())).shape[:2]
             frozen = self.split_features(features)
         else:

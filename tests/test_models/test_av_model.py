@@ -1,5 +1,6 @@
 """The composed model: modes, gradients, no-grad backbones, bad configs."""
 import pytest
+import torch
 
 from molt.models.fusions import AvgTokenFusion, GatedTokenFusion
 
@@ -115,3 +116,9 @@ def test_bad_configs_fail_at_build_naming_the_field(build_tiny_model,
                                                     override, field):
     with pytest.raises((ValueError, IndexError), match=field):
         build_tiny_model(**override)
+
+
+def test_cached_rows_without_their_store_are_refused(build_tiny_model):
+    model = build_tiny_model()
+    with pytest.raises(ValueError, match='feature_store'):
+        model(dict(features=torch.zeros(2, 10)), mode='tensor')

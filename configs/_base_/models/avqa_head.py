@@ -1,0 +1,10 @@
+# The AVQA head, 256 wide, with ST-AVQA's audio-visual matching loss. Task
+# configs use it as `model = dict(head=_base_.avqa_head)`. num_answers and
+# vocab_size stay None: tools/train.py and tools/test.py fill them from the
+# training vocabulary.
+avqa_head = dict(
+    type='AVQAHead',
+    num_answers=None,
+    vocab_size=None,
+    hidden_dims=256,
+    match_loss_weight=0.5)
