@@ -1,10 +1,22 @@
 """Side-by-side training-step measurements against the frozen floor.
 
-Each measurement runs in a fresh child process (``spawn``), so that on the
-CPU its peak resident memory (``ru_maxrss``) belongs to that configuration
-alone; on CUDA the peak is ``torch.cuda.max_memory_allocated``. Every child
-builds its inputs from the same seed, so all configurations see the same
-synthetic batch.
+Each measurement runs in a fresh child process (``spawn``), so that its
+memory belongs to that configuration alone. Peak memory is counted over the
+measured steps only (warm-up included, model building excluded):
+
+* CUDA: ``torch.cuda.max_memory_allocated`` after
+  ``reset_peak_memory_stats`` -- tensors only (weights, activations,
+  gradients, optimiser state), not the CUDA context or libraries;
+* CPU: the same quantity read from the operating system: the process's
+  peak resident set over the steps (``VmHWM`` after resetting it through
+  ``/proc/self/clear_refs``) minus the resident set of the bare runtime
+  (Python, torch, mmengine/mmseg imported, no model built yet). Both raw
+  figures are kept (``peak_rss_mb``, ``runtime_rss_mb``). Without
+  ``/proc`` (not Linux) it falls back to the whole-life ``ru_maxrss`` and
+  subtracts nothing.
+
+Every child builds its inputs from the same seed, so all configurations
+see the same synthetic batch.
 
 Three kinds of measurement:
 
@@ -30,7 +42,42 @@ import torch
 from mmengine.config import Config
 from torch import Tensor, nn
 
-__all__ = ['input_spec', 'measure', 'measure_in_child', 'device_name']
+__all__ = [
+    'input_spec', 'measure', 'measure_in_child', 'device_name',
+    'reset_peak_rss', 'peak_rss_mb'
+]
+
+
+def _proc_status_mb(field: str) -> Optional[float]:
+    """``VmRSS``/``VmHWM`` of this process in MB, None without ``/proc``."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Sets this process's peak resident set (``VmHWM``) to its current
+    one, so later reads cover only what follows. False if unsupported."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set in MB: since :func:`reset_peak_rss` where
+    supported, else over the whole life of the process."""
+    peak = _proc_status_mb('VmHWM')
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak
 
 
 def _find_transform(pipeline: List[dict], name: str) -> Optional[dict]:
@@ -134,12 +181,16 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         warmup: Untimed steps first.
 
     Returns:
-        Parameters, peak memory (MB), median step time (ms), samples/s.
+        Parameters, peak memory (MB; see the module docstring), median step
+        time (ms), samples/s; on CPU also ``peak_rss_mb`` and
+        ``runtime_rss_mb``.
     """
     from molt.registry import MODELS
     from molt.utils.params import strip_pretrained
     from molt.utils.setup_env import register_all_modules
     register_all_modules()
+    import mmseg.models  # noqa: F401  (part of the runtime, as in training)
+    runtime_mb = _proc_status_mb('VmRSS') or 0.0
     stack = contextlib.ExitStack()
     torch.manual_seed(0)
     cfg = Config.fromfile(config)
@@ -169,6 +220,8 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
 
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
+    elif not reset_peak_rss():
+        runtime_mb = 0.0  # whole-life peak: nothing to subtract it from
     times = []
     for index in range(warmup + iters):
         _sync(device)
@@ -180,10 +233,13 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         _sync(device)
         if index >= warmup:
             times.append(time.perf_counter() - start)
+    memory = {}
     if device.startswith('cuda'):
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+        memory['peak_mem_mb'] = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
+        memory.update(peak_mem_mb=peak - runtime_mb, peak_rss_mb=peak,
+                      runtime_rss_mb=runtime_mb)
     stack.close()
     median = statistics.median(times)
     counted = model if kind != 'floor' else nn.ModuleList(
@@ -192,7 +248,7 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         trainable_params=sum(p.numel() for p in counted.parameters()
                              if p.requires_grad),
         total_params=sum(p.numel() for p in counted.parameters()),
-        peak_mem_mb=peak_mb,
+        **memory,
         median_step_ms=1000 * median,
         samples_per_s=batch_size / median)
 

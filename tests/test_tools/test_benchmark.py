@@ -1,7 +1,11 @@
 """tools/analysis_tools/benchmark.py on tiny configs (CPU)."""
 import json
+import sys
 
 import pytest
+import torch
+
+from molt.utils.benchmark import peak_rss_mb, reset_peak_rss
 
 from molt_testing import REPO, load_script
 
@@ -28,4 +32,21 @@ def test_side_by_side_with_the_floor(tmp_path, capsys):
             row['peak_mem_mb'] / floor['peak_mem_mb'])
         assert row['total_params'] == floor['total_params'] + row[
             'trainable_params']
+        # CPU: tensors' share = peak resident set less the bare runtime.
+        assert row['peak_rss_mb'] > row['runtime_rss_mb'] > 0
+        assert row['peak_mem_mb'] == pytest.approx(row['peak_rss_mb'] -
+                                                   row['runtime_rss_mb'])
     assert 'x floor' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='peak reset needs /proc/self/clear_refs')
+def test_peak_rss_covers_only_what_follows_a_reset():
+    big = torch.ones(64, 2**20)  # 256 MB, touched
+    del big
+    with_big = peak_rss_mb()
+    assert reset_peak_rss()
+    small = torch.ones(2**20)  # 4 MB
+    after_reset = peak_rss_mb()
+    del small
+    assert after_reset < with_big - 200

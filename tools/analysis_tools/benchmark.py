@@ -1,8 +1,9 @@
 """Benchmarks configs side by side against the frozen-inference floor.
 
 For each config (random weights, no data needed) it measures, on the same
-synthetic batch: trainable/total parameters, peak memory (CUDA max
-allocated; on CPU the peak resident memory of a child process), median
+synthetic batch: trainable/total parameters, peak memory over the measured
+steps (CUDA max allocated; on CPU the peak resident memory of a child
+process less its bare runtime, see ``molt/utils/benchmark.py``), median
 training-step time and samples/s; and once per distinct set of backbones
 the floor (the same backbones, forward only, no_grad). Prints a table with
 each config's ratio to its floor and writes JSON. With ``--cached``, each
@@ -67,8 +68,11 @@ def _is_parallel(config: str) -> bool:
 
 
 def format_table(rows) -> str:
+    """One line per row; CPU rows also show the raw peak resident set."""
+    with_rss = all('peak_rss_mb' in row for row in rows)
     header = (f'{"config":<40}{"train M":>9}{"total M":>9}{"peak MB":>10}'
-              f'{"x floor":>8}{"step ms":>10}{"x floor":>8}{"samples/s":>11}')
+              f'{"x floor":>8}' + (f'{"RSS MB":>9}' if with_rss else '') +
+              f'{"step ms":>10}{"x floor":>8}{"samples/s":>11}')
     lines = [header, '-' * len(header)]
     for row in rows:
         mem_ratio = row.get('mem_ratio')
@@ -76,7 +80,8 @@ def format_table(rows) -> str:
         lines.append(
             f'{row["name"]:<40}{row["trainable_params"] / 1e6:>9.2f}'
             f'{row["total_params"] / 1e6:>9.2f}{row["peak_mem_mb"]:>10.0f}'
-            f'{"" if mem_ratio is None else f"{mem_ratio:.2f}":>8}'
+            f'{"" if mem_ratio is None else f"{mem_ratio:.2f}":>8}' +
+            (f'{row["peak_rss_mb"]:>9.0f}' if with_rss else '') +
             f'{row["median_step_ms"]:>10.1f}'
             f'{"" if time_ratio is None else f"{time_ratio:.2f}":>8}'
             f'{row["samples_per_s"]:>11.2f}')

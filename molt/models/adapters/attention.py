@@ -84,8 +84,8 @@ class BankedCrossAttention(nn.Module):
                              f'embed_dims={embed_dims}.')
         self.num_heads = num_heads
         self.q_proj = BankedLinear(num_banks, query_dims, embed_dims)
-        self.k_proj = BankedLinear(num_banks, kv_dims, embed_dims)
-        self.v_proj = BankedLinear(num_banks, kv_dims, embed_dims)
+        # W_K and W_V side by side: both read kv, so one GEMM computes both.
+        self.kv_proj = BankedLinear(num_banks, kv_dims, 2 * embed_dims)
         self.out_proj = BankedLinear(num_banks, embed_dims,
                                      embed_dims) if out_proj else None
 
@@ -109,11 +109,11 @@ class BankedCrossAttention(nn.Module):
             ``(B, E, Lq, embed_dims)``.
         """
         batch = kv.shape[0]
-        k = self.k_proj(kv)
+        k, v = self.kv_proj(kv).chunk(2, dim=-1)
         banks = k.shape[1]
         out = F.scaled_dot_product_attention(
             self._split(self.q_proj(query), batch), self._split(k, batch),
-            self._split(self.v_proj(kv), batch))
+            self._split(v, batch))
         out = out.unflatten(1, (banks, self.num_heads)).transpose(-3, -2)
         out = out.flatten(-2)  # (B, E, Lq, embed_dims)
         return out if self.out_proj is None else self.out_proj(out)

@@ -5,17 +5,34 @@ import torch
 from torch import Tensor, nn
 
 from molt.registry import MODELS
-from .cda import CrossModalDistillAdapter
+from .attention import BankedCrossAttention
 from .router import Router
-from .uda import UniModalDistillAdapter
+from .token_distillation import TokenDistillation, TokenMixingProjection
 
 __all__ = ['FeatureDistillationModule']
 
 
 @MODELS.register_module()
 class FeatureDistillationModule(nn.Module):
-    """``z~^(l) = sum_i w_i z~_i`` over ``num_uda`` UDAs and ``num_cda`` CDAs
-    reading one layer of one modality, weighted by a :class:`Router`.
+    """``z~^(l) = sum_i w_i z~_i`` over ``num_uda`` uni-modal (UDA) and
+    ``num_cda`` cross-modal (CDA) distillation adapters reading one layer
+    ``f_m`` of one modality, weighted by a :class:`Router`.
+
+    Adapter ``i`` (UDAs first) has its own latent tokens and weights:
+
+    * UDA (Eq. 2): ``z~_i = TD(z_i, f_m) + W_i f_m``;
+    * CDA (Eq. 3): ``z~_i = CA_i(TD(z_i, f_m), TD(z_i^o, f_o)) + W_i f_m``,
+      where ``f_o`` is the other modality's paired layer; distilling both
+      modalities to ``num_latents`` tokens of ``embed_dims`` lets their
+      widths (e.g. 1536 and 768) differ.
+
+    ``TD`` is :class:`TokenDistillation` (Eq. 1), ``W_i f_m`` a
+    :class:`TokenMixingProjection` and ``CA_i`` a cross-attention with output
+    projection. Every adapter distils ``f_m`` and adds ``W_i f_m``, so those
+    two steps run as one bank of ``num_uda + num_cda`` adapters (one fused
+    attention call, one projection); the CDAs' distillation of ``f_o`` and
+    their cross-attention run as a bank of ``num_cda``. Bank ``i`` is
+    exactly adapter ``i`` of the equations (tested against them).
 
     With a single adapter there is nothing to route: its weight is 1 and no
     router is built.
@@ -47,21 +64,42 @@ class FeatureDistillationModule(nn.Module):
             raise ValueError(
                 f'adapter.num_uda={num_uda}, adapter.num_cda={num_cda}: need '
                 'non-negative counts and at least one adapter per layer.')
-        common = dict(
-            num_tokens=num_tokens,
-            embed_dims=embed_dims,
-            num_latents=num_latents,
-            num_heads=num_heads)
-        # Each kind is one bank: its adapters are computed together.
-        self.udas = UniModalDistillAdapter(
-            in_dims, num_adapters=num_uda, **common) if num_uda else None
-        self.cdas = CrossModalDistillAdapter(
-            in_dims, other_dims, num_adapters=num_cda,
-            **common) if num_cda else None
+        self.num_uda, self.num_cda = num_uda, num_cda
         self.num_adapters = num_uda + num_cda
+        # TD(z_i, f_m) and W_i f_m of every adapter.
+        self.distill = TokenDistillation(in_dims, embed_dims, num_latents,
+                                         num_heads, self.num_adapters)
+        self.residual = TokenMixingProjection(num_tokens, in_dims,
+                                              num_latents, embed_dims,
+                                              self.num_adapters)
+        # TD(z_i^o, f_o) and CA_i of the CDAs.
+        self.distill_other = TokenDistillation(
+            other_dims, embed_dims, num_latents, num_heads,
+            num_cda) if num_cda else None
+        self.cross_attn = BankedCrossAttention(
+            num_cda, embed_dims, embed_dims, embed_dims,
+            num_heads) if num_cda else None
         self.router = Router(
             in_dims, other_dims, self.num_adapters,
             router_hidden_dims) if self.num_adapters > 1 else None
+
+    def adapter_outputs(self, feats: Tensor, other: Tensor) -> Tensor:
+        """Every adapter's ``z~_i``.
+
+        Args:
+            feats: ``(B, N_m, in_dims)``, this modality's layer.
+            other: ``(B, N_o, other_dims)``, the paired layer.
+
+        Returns:
+            ``(B, num_uda + num_cda, num_latents, embed_dims)``, UDAs first.
+        """
+        distilled = self.distill(feats)
+        if self.num_cda:
+            uni, cross_queries = distilled.split(
+                [self.num_uda, self.num_cda], dim=1)
+            cross = self.cross_attn(cross_queries, self.distill_other(other))
+            distilled = torch.cat([uni, cross], dim=1)
+        return distilled + self.residual(feats)
 
     def forward(self, feats: Tensor, other: Tensor) -> Tuple[Tensor, Tensor]:
         """Args:
@@ -72,10 +110,7 @@ class FeatureDistillationModule(nn.Module):
             Tokens ``(B, num_latents, embed_dims)`` and router weights
             ``(B, num_uda + num_cda)`` (UDAs first).
         """
-        outputs = torch.cat([
-            bank(feats, other) for bank in (self.udas, self.cdas)
-            if bank is not None
-        ], dim=1)  # (B, num_uda + num_cda, num_latents, embed_dims)
+        outputs = self.adapter_outputs(feats, other)
         if self.router is None:
             weights = outputs.new_ones(outputs.shape[0], 1)
         else:

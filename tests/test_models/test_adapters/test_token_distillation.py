@@ -4,10 +4,8 @@ import pytest
 import torch
 
 from molt.models.adapters import (BankedCrossAttention, BankedLinear,
-                                  CrossModalDistillAdapter,
                                   MultiheadCrossAttention, TokenDistillation,
-                                  TokenMixingProjection,
-                                  UniModalDistillAdapter)
+                                  TokenMixingProjection)
 
 
 def test_token_distillation_is_eq1_per_adapter_and_head():
@@ -20,8 +18,9 @@ def test_token_distillation_is_eq1_per_adapter_and_head():
     for e in range(2):
         # Bank e with its own z, W_Q, W_K, W_V (biases included).
         q = td.latents[e] @ attn.q_proj.weight[e] + attn.q_proj.bias[e]
-        k = feats @ attn.k_proj.weight[e] + attn.k_proj.bias[e]
-        v = feats @ attn.v_proj.weight[e] + attn.v_proj.bias[e]
+        # kv_proj holds W_K and W_V side by side.
+        kv = feats @ attn.kv_proj.weight[e] + attn.kv_proj.bias[e]
+        k, v = kv[..., :8], kv[..., 8:]
         heads = []
         for h in range(2):
             sl = slice(4 * h, 4 * (h + 1))
@@ -78,37 +77,3 @@ def test_token_mixing_projection_is_p_f_q():
     for e in range(2):
         expected = proj.token_mix[e] @ (feats @ weight[e].T + bias[e])
         torch.testing.assert_close(proj(feats)[:, e], expected)
-
-
-def test_uda_is_distillation_plus_residual():
-    uda = UniModalDistillAdapter(in_dims=12, num_tokens=5, embed_dims=8,
-                                 num_latents=3, num_heads=2, num_adapters=2)
-    feats = torch.randn(2, 5, 12)
-    out = uda(feats)
-    assert out.shape == (2, 2, 3, 8)
-    torch.testing.assert_close(out, uda.distill(feats) + uda.residual(feats))
-    # The other modality plays no part in a uni-modal adapter.
-    torch.testing.assert_close(uda(feats, torch.randn(2, 9, 7)), out)
-
-
-def test_cda_with_unequal_widths_and_token_counts():
-    # A 1536-vs-768 situation in miniature: 48-d/36 tokens vs 24-d/64.
-    cda = CrossModalDistillAdapter(in_dims=48, other_dims=24, num_tokens=36,
-                                   embed_dims=16, num_latents=4, num_heads=2,
-                                   num_adapters=2)
-    feats, other = torch.randn(2, 36, 48), torch.randn(2, 64, 24)
-    out = cda(feats, other)
-    assert out.shape == (2, 2, 4, 16)
-    expected = cda.cross_attn(cda.distill_self(feats), cda.distill_other(
-        other)) + cda.residual(feats)
-    torch.testing.assert_close(out, expected)
-    # Bank 0's cross-attention reads bank 0's distilled tokens only.
-    context = cda.distill_other(other)
-    changed = context.clone()
-    changed[:, 1] += 1
-    query = cda.distill_self(feats)
-    torch.testing.assert_close(
-        cda.cross_attn(query, changed)[:, 0],
-        cda.cross_attn(query, context)[:, 0])
-    # The output depends on the other modality.
-    assert not torch.allclose(out, cda(feats, torch.randn(2, 64, 24)))
