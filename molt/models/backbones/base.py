@@ -11,7 +11,6 @@ opens a stage, then ``stage.blocks[j]``.
 """
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
-import torch
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
