@@ -188,8 +188,7 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
     from molt.registry import MODELS
     from molt.utils.params import strip_pretrained
     from molt.utils.setup_env import register_all_modules
-    register_all_modules()
-    import mmseg.models  # noqa: F401  (part of the runtime, as in training)
+    register_all_modules()  # imports molt, mmseg and mmcv: the runtime
     runtime_mb = _proc_status_mb('VmRSS') or 0.0
     stack = contextlib.ExitStack()
     torch.manual_seed(0)
