@@ -6,7 +6,9 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.dataset import BaseDataset
 
 from molt.registry import DATASETS
-from .utils import DATA_README, AnnotationError, require_file
+from .coverage import MediaCoverage, check_coverage, check_mismatched_media
+from .media_files import MediaFileError, wav_seconds
+from .utils import DATA_README, AnnotationError, open_annotation, require_file
 
 __all__ = ['AVSBenchDataset', 'AVS_LAYOUTS']
 
@@ -77,7 +79,13 @@ class AVSBenchDataset(BaseDataset):
             change the mask loss (only the small token regulariser sees
             them), so S4 training gets 5x cheaper.
         check_files: Verify at start-up that every frame, labelled mask
-            and wav exists, so a missing file fails before training.
+            and wav exists and measure the wavs, so a missing or unreadable
+            file fails before training, naming it.
+        mismatched_media: A wav shorter than the seconds a sample reads
+            makes the loader repeat its last second; such samples are
+            logged at start-up and ``'keep'`` (default) or ``'skip'``
+            decides what happens to them
+            (:func:`~molt.datasets.coverage.check_coverage`).
         pipeline: Transforms.
         test_mode: Whether the dataset is used for evaluation.
     """
@@ -93,6 +101,7 @@ class AVSBenchDataset(BaseDataset):
                  labelled_frames: Optional[Sequence[int]] = None,
                  only_labelled_frames: bool = False,
                  check_files: bool = True,
+                 mismatched_media: str = 'keep',
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
@@ -118,6 +127,8 @@ class AVSBenchDataset(BaseDataset):
         self.frames = (self.labelled_frames
                        if only_labelled_frames else list(range(NUM_FRAMES)))
         self.check_files = check_files
+        self.mismatched_media = check_mismatched_media(mismatched_media,
+                                                       check_files)
         super().__init__(
             ann_file=ann_file or self.layout['ann_file'],
             data_root=data_root,
@@ -130,7 +141,7 @@ class AVSBenchDataset(BaseDataset):
         ann_file = require_file(self.ann_file, f'AVSBench {self.subset} '
                                 'meta-data file')
         data_list = []
-        with open(ann_file, encoding='utf-8', newline='') as f:
+        with open_annotation(ann_file, newline='') as f:
             reader = csv.reader(f)
             header = [name.strip() for name in next(reader, [])]
             missing = [c for c in self.layout['columns'] if c not in header]
@@ -151,7 +162,14 @@ class AVSBenchDataset(BaseDataset):
             raise AnnotationError(
                 f'{ann_file} has no rows of split {self.split!r}.')
         if self.check_files:
-            _check_files(data_list, self.subset)
+            audio = _check_files(data_list, self.subset)
+            # The frames are listed files, all present: only the wav can
+            # end early.
+            data_list = check_coverage(
+                data_list,
+                lambda info: MediaCoverage(NUM_FRAMES,
+                                           audio[info['audio_path']]),
+                self.mismatched_media, ann_file)
         return data_list
 
     @staticmethod
@@ -191,17 +209,29 @@ class AVSBenchDataset(BaseDataset):
 
 
 def _check_files(data_list: Sequence[dict], subset: str,
-                 limit: int = 10) -> None:
-    """Raises FileNotFoundError listing missing frames, masks and wavs."""
-    missing = []
+                 limit: int = 10) -> Dict[str, float]:
+    """Measures the wavs; raises FileNotFoundError listing missing frames,
+    masks and wavs and unreadable wavs.
+
+    Returns:
+        ``{audio_path: seconds}``.
+    """
+    missing, audio = [], {}
     for info in data_list:
-        paths = info['frame_paths'] + [info['audio_path']] + [
+        try:
+            audio[info['audio_path']] = wav_seconds(info['audio_path'])
+        except FileNotFoundError:
+            missing.append(info['audio_path'])
+        except MediaFileError as error:
+            missing.append(str(error))
+        paths = info['frame_paths'] + [
             p for p in info['mask_paths'] if p is not None
         ]
         missing += [p for p in paths if not osp.isfile(p)]
     if missing:
         shown = '\n  '.join(missing[:limit])
         raise FileNotFoundError(
-            f'AVSBench {subset}: {len(missing)} media file(s) are missing, '
-            f'e.g.:\n  {shown}\nCheck data_root and data_prefix against the '
-            f'layout in {DATA_README}.')
+            f'AVSBench {subset}: {len(missing)} media file(s) are missing or '
+            f'unreadable, e.g.:\n  {shown}\nCheck data_root and data_prefix '
+            f'against the layout in {DATA_README}.')
+    return audio

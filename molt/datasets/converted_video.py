@@ -4,7 +4,8 @@ from typing import Dict, List, Sequence
 
 from mmengine.dataset import BaseDataset
 
-from .utils import AnnotationError, check_media_files, exclude_videos
+from .coverage import check_coverage, check_mismatched_media, scan_media
+from .utils import AnnotationError, exclude_videos
 
 __all__ = ['ConvertedVideoDataset']
 
@@ -19,19 +20,32 @@ class ConvertedVideoDataset(BaseDataset):
         data_root/unreadable_videos.txt          (only if some failed)
 
     Subclasses parse their annotation file in :meth:`parse_annotations`
-    into samples with ``video_id``, ``frame_dir`` and ``audio_path`` (see
-    :meth:`media_paths`). This class then drops the samples of videos the
-    converter could not decode (and logs how many), and checks at start-up
-    that every video's first frame and wav exist, so a missing file fails
-    before training.
+    into samples with ``video_id``, ``segment_seconds``, ``frame_dir`` and
+    ``audio_path`` (see :meth:`media_paths`). This class then
+
+    * drops the samples of videos the converter could not decode (listed
+      in ``exclude_file``) and logs how many;
+    * measures every video's frames and wav at start-up (file names and
+      wav headers, nothing is decoded): a missing or unreadable file fails
+      before training, naming it;
+    * logs how many samples read more seconds than their frames or audio
+      cover (a video shorter than the protocol, frames and audio of
+      different lengths), naming the first few with both lengths, and
+      keeps them (the loaders repeat the last second, as the peers do) or
+      skips them, as ``mismatched_media`` says
+      (:func:`~molt.datasets.coverage.check_coverage`). Skipping val/test
+      samples changes what is evaluated: compare runs with the same value.
 
     Args:
         ann_file: Annotation file, relative to ``data_root``.
         data_root: Dataset root.
         data_prefix: Sub-folders of frames and audio.
-        check_files: Verify the media files at start-up.
+        check_files: Measure the media files at start-up (see above;
+            ``mismatched_media='skip'`` needs it).
         exclude_file: File in ``data_root`` listing undecodable videos
             (``<id><TAB><reason>`` lines); ignored when absent.
+        mismatched_media: ``'keep'`` or ``'skip'`` the samples whose frames
+            or audio end before the seconds they read.
         pipeline: Transforms.
         test_mode: Whether the dataset is used for evaluation.
     """
@@ -46,11 +60,14 @@ class ConvertedVideoDataset(BaseDataset):
                      frames='frames', audio='audio'),
                  check_files: bool = True,
                  exclude_file: str = 'unreadable_videos.txt',
+                 mismatched_media: str = 'keep',
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
         self.check_files = check_files
         self.exclude_file = exclude_file
+        self.mismatched_media = check_mismatched_media(mismatched_media,
+                                                       check_files)
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -76,5 +93,12 @@ class ConvertedVideoDataset(BaseDataset):
         if not data_list:
             raise AnnotationError(f'{self.ann_file} has no samples.')
         if self.check_files:
-            check_media_files(data_list, ('00.jpg', ), self.NAME)
+            sources = {
+                info['video_id']: (info['frame_dir'], info['audio_path'])
+                for info in data_list
+            }
+            coverage = scan_media(sources, self.NAME)
+            data_list = check_coverage(
+                data_list, lambda info: coverage[info['video_id']],
+                self.mismatched_media, self.ann_file)
         return data_list

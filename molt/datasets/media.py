@@ -11,7 +11,16 @@ Output of :func:`convert_video` for a video covering ``n`` seconds::
     wav_path                                       16-bit PCM, mono
 
 Short videos are *not* padded here: the datasets repeat the last second at
-load time, so the files on disk always show what the video really holds.
+load time (and report it), so the files on disk always show what the video
+really holds. Each result records the video's declared length too, so a
+video whose frames or audio end early (a truncated download, an audio
+track shorter than the picture) is reported by the converters
+(:attr:`ConversionResult.mismatched`).
+
+Real downloads are read as they come: any container and codec FFmpeg
+decodes (mp4, mkv, webm; H.264, VP8/9; AAC, MP3, Opus, at any rate and
+channel count), variable frame rates (frames are picked by timestamp) and
+any orientation. Cover art (an attached picture) is not a video stream.
 
 Resuming: frames are written first and the wav is moved into place last, so
 "the wav exists" means "this video is complete" (see :func:`is_converted`).
@@ -22,13 +31,15 @@ import multiprocessing
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import av
 import numpy as np
 import soundfile as sf
 from PIL import Image
 from tqdm import tqdm
+
+from .coverage import AUDIO_TOLERANCE
 
 __all__ = [
     'MediaDecodeError', 'ConversionResult', 'ConversionJob',
@@ -49,9 +60,29 @@ class ConversionResult:
     Attributes:
         num_frames: Number of JPEG frames written (one per second).
         audio_seconds: Length of the written wav in seconds.
+        video_seconds: Length of the video (the container's duration, or
+            the longer stream when it has none), at most ``max_seconds``.
+        note: Why decoding stopped early (``''`` when it did not).
     """
     num_frames: int
     audio_seconds: float
+    video_seconds: float
+    note: str = ''
+
+    @property
+    def mismatched(self) -> bool:
+        """The frames or the audio cover less than the video: ``n`` frames
+        cover up to ``n`` seconds; audio may be short by
+        ``AUDIO_TOLERANCE`` (codec padding)."""
+        covered = self.video_seconds - AUDIO_TOLERANCE
+        return (self.num_frames < math.ceil(covered)
+                or self.audio_seconds < covered)
+
+    def describe(self) -> str:
+        """``'video 10.00 s, frames 6 s, audio 6.00 s'``."""
+        text = (f'video {self.video_seconds:.2f} s, frames {self.num_frames} '
+                f's, audio {self.audio_seconds:.2f} s')
+        return f'{text}; {self.note}' if self.note else text
 
 
 @dataclass
@@ -86,13 +117,18 @@ class ConversionSummary:
         skipped: Ids that were already converted (resume).
         failed: ``(video_id, reason)`` pairs of videos that could not be
             converted.
+        mismatched: ``(video_id, result)`` of the videos converted in this
+            run whose frames or audio cover less than the video.
     """
     converted: List[str] = field(default_factory=list)
     skipped: List[str] = field(default_factory=list)
     failed: List[Tuple[str, str]] = field(default_factory=list)
+    mismatched: List[Tuple[str, ConversionResult]] = field(
+        default_factory=list)
 
-    def format(self) -> str:
-        """Returns a short human-readable report listing every failure."""
+    def format(self, limit: int = 10) -> str:
+        """Returns a short human-readable report listing every failure and
+        the first ``limit`` mismatched videos."""
         total = len(self.converted) + len(self.skipped) + len(self.failed)
         lines = [
             f'{total} videos: {len(self.converted)} converted, '
@@ -101,6 +137,17 @@ class ConversionSummary:
         if self.failed:
             lines.append('Failed videos (id: reason):')
             lines += [f'  {vid}: {reason}' for vid, reason in self.failed]
+        if self.mismatched:
+            lines.append(
+                f'{len(self.mismatched)} converted video(s) have frames or '
+                'audio shorter than the video (the datasets repeat their '
+                'last second; re-download them if that is wrong):')
+            lines += [
+                f'  {vid}: {result.describe()}'
+                for vid, result in self.mismatched[:limit]
+            ]
+            if len(self.mismatched) > limit:
+                lines.append(f'  ... and {len(self.mismatched) - limit} more')
         return '\n'.join(lines)
 
 
@@ -165,6 +212,8 @@ class _FramePicker:
         self.next_target = 0
         self.num_decoded = 0
         self.prev: Optional[Tuple[float, av.VideoFrame]] = None
+        #: Seconds the decoded frames span (set by :meth:`finish`).
+        self.span = 0.0
 
     @property
     def done(self) -> bool:
@@ -198,6 +247,7 @@ class _FramePicker:
             # Seconds covered, whole or partial; the tolerance keeps a
             # 4.0000001 s span from counting as 5 seconds.
             end = self.prev[0] + self.frame_step
+            self.span = end
             covered = min(self.max_seconds, math.ceil(end - 1e-3))
             while self.next_target < covered:
                 self._write(self.prev[1])
@@ -243,10 +293,38 @@ class _AudioCollector:
         return np.concatenate(self.chunks)[:self.max_samples]
 
 
+def _picture_stream(container: av.container.InputContainer,
+                    video_path: str) -> av.video.stream.VideoStream:
+    """The first video stream that is not cover art (an attached picture,
+    as music files and some downloads carry)."""
+    streams = [
+        s for s in container.streams.video
+        if not s.disposition & av.stream.Disposition.attached_pic
+    ]
+    if not streams:
+        art = ' (only cover art)' if container.streams.video else ''
+        raise MediaDecodeError(
+            f'{video_path}: no video stream{art}; this is an audio-only '
+            'file, the dataset needs the picture: download the video')
+    return streams[0]
+
+
+def _declared_seconds(container: av.container.InputContainer) -> float:
+    """The container's duration in seconds (0 when it declares none)."""
+    if container.duration is None:
+        return 0.0
+    return container.duration / av.time_base
+
+
 def _decode(container: av.container.InputContainer, video_path: str,
             frame_dir: str, max_seconds: int, sample_rate: int,
-            short_side: int) -> Tuple[int, np.ndarray]:
+            short_side: int) -> Tuple[int, np.ndarray, float, str]:
     """Demuxes both streams in one pass, writing frames as they come.
+
+    A decoding error after some frames and audio were decoded (a truncated
+    download) ends the pass: what was decoded is kept, and the error is
+    returned as a note (the result then covers less than the video and is
+    reported as mismatched).
 
     Args:
         container: The opened input.
@@ -255,16 +333,15 @@ def _decode(container: av.container.InputContainer, video_path: str,
             :func:`convert_video`.
 
     Returns:
-        The number of frames written and the int16 audio samples, shape
-        ``(num_samples,)``.
+        The number of frames written, the int16 audio samples (shape
+        ``(num_samples,)``), the seconds the video frames span and a note
+        (``''`` or the error that ended decoding).
     """
-    if not container.streams.video:
-        raise MediaDecodeError(f'{video_path}: no video stream')
+    video = _picture_stream(container, video_path)
     if not container.streams.audio:
         raise MediaDecodeError(
             f'{video_path}: no audio stream (the dataset needs the sound '
             'track; re-download the video with audio)')
-    video = container.streams.video[0]
     audio = container.streams.audio[0]
     rate = video.average_rate or video.guessed_rate or 25
     origin = (float(video.start_time * video.time_base)
@@ -273,15 +350,21 @@ def _decode(container: av.container.InputContainer, video_path: str,
                           1.0 / float(rate))
     collector = _AudioCollector(sample_rate, max_seconds * sample_rate)
 
-    for packet in container.demux(video, audio):
-        if packet.stream is video and not picker.done:
-            for frame in packet.decode():
-                picker.add(frame)
-        elif packet.stream is audio and not collector.done:
-            for frame in packet.decode():
-                collector.add(frame)
-        if picker.done and collector.done:
-            break
+    note = ''
+    try:
+        for packet in container.demux(video, audio):
+            if packet.stream is video and not picker.done:
+                for frame in packet.decode():
+                    picker.add(frame)
+            elif packet.stream is audio and not collector.done:
+                for frame in packet.decode():
+                    collector.add(frame)
+            if picker.done and collector.done:
+                break
+    except av.FFmpegError as error:
+        if picker.num_decoded == 0 or not collector.chunks:
+            raise
+        note = f'decoding stopped early ({error})'
     collector.add(None)
     num_frames = picker.finish()
     if num_frames == 0:
@@ -289,7 +372,7 @@ def _decode(container: av.container.InputContainer, video_path: str,
     samples = collector.samples()
     if samples.size == 0:
         raise MediaDecodeError(f'{video_path}: no decodable audio samples')
-    return num_frames, samples
+    return num_frames, samples, picker.span, note
 
 
 def _remove_frames(frame_dir: str, max_seconds: int) -> None:
@@ -345,25 +428,36 @@ def convert_video(video_path: str,
         short_side: Resize frames so their shorter side has this many
             pixels, keeping the aspect ratio; 0 keeps the original size.
 
+    A file that ends early (a truncated download) is converted as far as
+    it decodes; its result then covers less than the declared video
+    (:attr:`ConversionResult.mismatched`).
+
     Returns:
-        The number of frames and the audio length written.
+        The number of frames and the audio length written, and the
+        video's length.
 
     Raises:
-        MediaDecodeError: The file is missing or corrupt, or lacks a video
-            stream, an audio stream or decodable frames. Errors while
-            writing the outputs (e.g. a full disk) are not wrapped.
+        MediaDecodeError: The file is missing, empty or corrupt, or lacks a
+            video stream (an audio-only file), an audio stream or decodable
+            frames. Errors while writing the outputs (e.g. a full disk) are
+            not wrapped.
     """
     if not osp.isfile(video_path):
         raise MediaDecodeError(
             f'{video_path}: video file not found (download it or remove '
             'it from the annotations)')
+    if osp.getsize(video_path) == 0:
+        raise MediaDecodeError(
+            f'{video_path}: the file is empty (0 bytes); the download '
+            'failed, re-download it')
     os.makedirs(frame_dir, exist_ok=True)
     os.makedirs(osp.dirname(osp.abspath(wav_path)), exist_ok=True)
     try:
         with av.open(video_path) as container:
-            num_frames, samples = _decode(container, video_path, frame_dir,
-                                          max_seconds, sample_rate,
-                                          short_side)
+            num_frames, samples, span, note = _decode(
+                container, video_path, frame_dir, max_seconds, sample_rate,
+                short_side)
+            declared = _declared_seconds(container)
     except av.FFmpegError as error:
         # PyAV's OS-level errors (permission, I/O) are FFmpegErrors too.
         _remove_frames(frame_dir, max_seconds)
@@ -374,17 +468,18 @@ def convert_video(video_path: str,
         _remove_frames(frame_dir, max_seconds)
         raise
     _write_wav_atomically(samples, wav_path, sample_rate)
-    return ConversionResult(num_frames, samples.size / sample_rate)
+    audio_seconds = samples.size / sample_rate
+    video_seconds = min(max_seconds, max(declared, span, audio_seconds))
+    return ConversionResult(num_frames, audio_seconds, video_seconds, note)
 
 
-def _run_job(job: ConversionJob) -> Optional[str]:
-    """Worker: converts one job; returns the error message or None."""
+def _run_job(job: ConversionJob) -> Union[ConversionResult, str]:
+    """Worker: converts one job; returns its result or the error message."""
     try:
-        convert_video(job.video_path, job.frame_dir, job.wav_path,
-                      job.max_seconds, job.sample_rate, job.short_side)
+        return convert_video(job.video_path, job.frame_dir, job.wav_path,
+                             job.max_seconds, job.sample_rate, job.short_side)
     except MediaDecodeError as error:
         return str(error)
-    return None
 
 
 def convert_many(jobs: Sequence[ConversionJob],
@@ -401,8 +496,8 @@ def convert_many(jobs: Sequence[ConversionJob],
         desc: Label of the progress bar.
 
     Returns:
-        Which videos were converted, skipped or failed (with reasons), in
-        the order of ``jobs``.
+        Which videos were converted (and which of those are mismatched),
+        skipped or failed (with reasons), in the order of ``jobs``.
     """
     summary = ConversionSummary()
     pending = []
@@ -417,13 +512,15 @@ def convert_many(jobs: Sequence[ConversionJob],
             pool = stack.enter_context(
                 multiprocessing.Pool(min(nproc, len(pending))))
             # Ordered imap keeps results aligned with ``pending``.
-            errors = pool.imap(_run_job, pending)
+            results = pool.imap(_run_job, pending)
         else:
-            errors = map(_run_job, pending)
-        progress = tqdm(errors, total=len(pending), desc=desc, unit='video')
-        for job, error in zip(pending, progress):
-            if error is None:
-                summary.converted.append(job.video_id)
-            else:
-                summary.failed.append((job.video_id, error))
+            results = map(_run_job, pending)
+        progress = tqdm(results, total=len(pending), desc=desc, unit='video')
+        for job, result in zip(pending, progress):
+            if isinstance(result, str):
+                summary.failed.append((job.video_id, result))
+                continue
+            summary.converted.append(job.video_id)
+            if result.mismatched:
+                summary.mismatched.append((job.video_id, result))
     return summary

@@ -1,16 +1,18 @@
 """MUSIC-AVQA: audio-visual question answering (Li et al., 2022)."""
+import ast
 import json
 import os.path as osp
 import re
-from typing import List, Optional
+import unicodedata
+from typing import List, Optional, Tuple
 
 from mmengine.logging import print_log
 
 from molt.evaluation.functional import AVQA_QUESTION_TYPES
 from molt.registry import DATASETS
 from .converted_video import ConvertedVideoDataset
-from .utils import AnnotationError, require_file
-from .vocabulary import QAVocabulary
+from .utils import AnnotationError, log_notes, open_annotation, require_file
+from .vocabulary import QAVocabulary, question_words
 
 __all__ = ['MusicAVQADataset', 'read_json_entries', 'load_avqa_questions',
            'UNKNOWN_ANSWER']
@@ -26,12 +28,13 @@ PLACEHOLDER = re.compile(r'<[^<>\s]+>')
 
 
 def read_json_entries(path: str) -> List:
-    """Reads a JSON file that must hold a list (one entry per question).
+    """Reads a JSON file that must hold a list (one entry per question); a
+    UTF-8 byte-order mark is ignored.
 
     Raises:
         AnnotationError: The file is not JSON or not a list.
     """
-    with open(path, encoding='utf-8') as f:
+    with open_annotation(path) as f:
         try:
             entries = json.load(f)
         except json.JSONDecodeError as error:
@@ -44,23 +47,35 @@ def read_json_entries(path: str) -> List:
 
 
 def _decode_list(entry: dict, key: str, where: str) -> list:
-    """Decodes a JSON-encoded list field, e.g. ``'["Audio", "Counting"]'``."""
+    """Decodes a list field written as a Python/JSON literal, e.g.
+    ``'["Audio", "Counting"]'``, with ``ast.literal_eval`` like the official
+    code."""
     value = entry[key]
     try:
-        decoded = json.loads(value) if isinstance(value, str) else None
-    except json.JSONDecodeError:
+        decoded = ast.literal_eval(value) if isinstance(value, str) else None
+    except (ValueError, SyntaxError):
         decoded = None
     if not isinstance(decoded, list):
         raise AnnotationError(
-            f'{where}: field "{key}" must be a JSON-encoded list such as '
+            f'{where}: field "{key}" must be a list literal such as '
             f"'[\"Audio\", \"Counting\"]', got {value!r}.")
     return decoded
 
 
-def _parse_question(entry, path: str, index: int) -> dict:
+def _fill_placeholders(content: str, values: List[str]) -> str:
+    """The question as text with its placeholders filled in order (for
+    display; the model reads :func:`question_words`)."""
+    fill = iter(values)
+    return PLACEHOLDER.sub(lambda match: next(fill, match.group(0)),
+                           content.rstrip())
+
+
+def _parse_question(entry, path: str, index: int) -> Tuple[dict, List[str]]:
     """One official entry -> ``question_id``, ``video_id``,
-    ``question_type``, ``question_text`` (placeholders filled) and
-    ``answer``; errors name the entry by ``question_id`` (or index)."""
+    ``question_type``, ``question_text`` (placeholders filled),
+    ``question_words`` (the official words) and ``answer``, plus notes on
+    what the official reading accepts but looks wrong; errors name the
+    entry by ``question_id`` (or index)."""
     if not isinstance(entry, dict):
         raise AnnotationError(f'{path}, entry {index}: expected a JSON '
                               f'object, got {type(entry).__name__}.')
@@ -78,49 +93,65 @@ def _parse_question(entry, path: str, index: int) -> dict:
             f'{AVQA_QUESTION_TYPES}.')
     values = [str(v) for v in _decode_list(entry, 'templ_values', where)]
     content = entry['question_content']
-    if not isinstance(content, str):
-        raise AnnotationError(f'{where}: "question_content" must be a string.')
-    placeholders = PLACEHOLDER.findall(content)
-    if len(placeholders) != len(values):
+    if not isinstance(content, str) or not content.strip():
         raise AnnotationError(
-            f'{where}: "question_content" {content!r} has '
-            f'{len(placeholders)} placeholder(s) {placeholders} but '
-            f'"templ_values" has {len(values)} value(s) {values}.')
-    # Placeholders are filled in order of appearance.
-    fill = iter(values)
-    text = PLACEHOLDER.sub(lambda _: next(fill), content)
+            f'{where}: "question_content" must be a non-empty string, got '
+            f'{content!r}.')
+    try:
+        words = question_words(content, values)
+    except ValueError as error:
+        raise AnnotationError(f'{where}: {error}.') from None
     if not isinstance(entry['anser'], str):
         raise AnnotationError(f'{where}: "anser" must be a string, got '
                               f'{entry["anser"]!r}.')
-    return dict(
+    notes = []
+    used = sum('<' in word for word in content.split(' '))
+    if used < len(values):
+        notes.append(f'{where}: {content!r} uses {used} of the template '
+                     f'values {values}; the others are ignored, as the '
+                     'official code does.')
+    final = content.rstrip()[-1]
+    if not unicodedata.category(final).startswith('P'):
+        notes.append(f'{where}: {content!r} does not end with a punctuation '
+                     f'mark; its last character {final!r} is dropped, as the '
+                     f'official code does (last word {words[-1]!r}).')
+    question = dict(
         question_id=entry['question_id'],
         video_id=str(entry['video_id']),
         question_type=question_type,
-        question_text=text,
+        question_text=_fill_placeholders(content, values),
+        question_words=words,
         answer=entry['anser'])
+    return question, notes
 
 
-def load_avqa_questions(path: str) -> List[dict]:
-    """Parses an official ``avqa-*.json`` file.
+def load_avqa_questions(path: str) -> Tuple[List[dict], List[str]]:
+    """Parses an official ``avqa-*.json`` file the way the official ST-AVQA
+    code reads it.
 
-    Every entry needs ``video_id``, ``question_id``, ``type`` (a
-    JSON-encoded ``[modality, kind]`` list), ``question_content`` with
-    ``<...>`` placeholders, ``templ_values`` (a JSON-encoded list, one value
-    per placeholder, filled in order) and ``anser`` (sic).
+    Every entry needs ``video_id``, ``question_id``, ``type`` (a list
+    literal ``[modality, kind]``), ``question_content`` with ``<...>``
+    placeholders, ``templ_values`` (a list literal, one value per
+    placeholder, filled in order) and ``anser`` (sic). The question's words
+    are the official ones (:func:`~molt.datasets.vocabulary.question_words`).
 
     Returns:
         One dict per question with ``question_id``, ``video_id``,
         ``question_type`` (``'Audio-Visual/Existential'`` form),
-        ``question_text`` and ``answer``.
+        ``question_text``, ``question_words`` and ``answer``; and one note
+        per entry the official reading accepts but that looks wrong (unused
+        template values, no final punctuation mark).
 
     Raises:
         AnnotationError: A malformed entry; the message names the file and
             the ``question_id`` (or the entry's index when it has none).
     """
-    return [
-        _parse_question(entry, path, index)
-        for index, entry in enumerate(read_json_entries(path))
-    ]
+    questions, notes = [], []
+    for index, entry in enumerate(read_json_entries(path)):
+        question, entry_notes = _parse_question(entry, path, index)
+        questions.append(question)
+        notes += entry_notes
+    return questions, notes
 
 
 @DATASETS.register_module()
@@ -136,7 +167,18 @@ class MusicAVQADataset(ConvertedVideoDataset):
     One sample per question. The ``num_segments`` segments are spread over
     the ``video_seconds`` of the video (seconds 0, 6, ..., 54 by default,
     the peers' sampling); a video shorter than that repeats its last second
-    (frames and audio, applied by the loading transforms).
+    (frames and audio, applied by the loading transforms; reported at
+    start-up and kept or skipped, see ``mismatched_media`` in
+    :class:`ConvertedVideoDataset`).
+
+    Questions are read like the official ST-AVQA code reads them
+    (:mod:`molt.datasets.vocabulary`): its words (split on spaces, final
+    ``?``/``？`` dropped, placeholders replaced by ``templ_values``, case
+    kept), its answer ids (first appearance in the training file) and its
+    word ids (``<pad>`` = 0, then first appearance; molt adds ``<unk>``
+    last). Entries the official reading accepts but that look wrong
+    (unused template values, no final punctuation mark) are kept and logged
+    once, naming each.
 
     Vocabularies (:class:`QAVocabulary`) come from the training split only:
     ``vocabulary`` when given (``tools/test.py`` passes the checkpoint's),
@@ -149,7 +191,8 @@ class MusicAVQADataset(ConvertedVideoDataset):
     ``test_mode``.
 
     Each sample has ``video_id``, ``question_id``, ``question_type``,
-    ``question_text``, ``answer``, ``gt_answer``, ``segment_seconds``,
+    ``question_text`` (placeholders filled, for display),
+    ``question_words``, ``answer``, ``gt_answer``, ``segment_seconds``,
     ``frame_dir`` and ``audio_path``; :meth:`get_data_info` adds the
     ``vocabulary`` object for :class:`TokenizeQuestion`. Questions about
     videos the converter could not decode are skipped and media files are
@@ -160,13 +203,18 @@ class MusicAVQADataset(ConvertedVideoDataset):
         data_root: Dataset root.
         num_segments: Segments (frames and 1 s audio clips) per sample.
         video_seconds: Length the segments are spread over.
-        vocabulary: A saved vocabulary (``dict(answers=[...],
-            words=[...])``), or None to build it from ``vocab_source``.
+        vocabulary: A saved vocabulary (:meth:`QAVocabulary.to_dict`), or
+            None to build it from ``vocab_source``.
         vocab_source: Training question file the vocabulary is built from,
             relative to ``data_root``.
+        lowercase_questions: Lower-case the question words when building
+            the vocabulary (an option; the official vocabulary is
+            case-sensitive). A given ``vocabulary`` records its own choice
+            and this argument is then ignored.
         test_mode: Evaluation split (out-of-vocabulary answers allowed).
         **kwargs: ``data_prefix``, ``check_files``, ``exclude_file``,
-            ``pipeline``, ... (see :class:`ConvertedVideoDataset`).
+            ``mismatched_media``, ``pipeline``, ... (see
+            :class:`ConvertedVideoDataset`).
     """
 
     NAME = 'MUSIC-AVQA'
@@ -181,6 +229,7 @@ class MusicAVQADataset(ConvertedVideoDataset):
                  video_seconds: int = 60,
                  vocabulary: Optional[dict] = None,
                  vocab_source: str = 'avqa-train.json',
+                 lowercase_questions: bool = False,
                  test_mode: bool = False,
                  **kwargs):
         if video_seconds % num_segments:
@@ -191,6 +240,7 @@ class MusicAVQADataset(ConvertedVideoDataset):
         self.vocabulary = (None if vocabulary is None else
                            QAVocabulary.from_dict(vocabulary, 'vocabulary'))
         self.vocab_source = vocab_source
+        self.lowercase_questions = lowercase_questions
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -203,13 +253,15 @@ class MusicAVQADataset(ConvertedVideoDataset):
         if not (osp.isfile(source) and osp.samefile(source, ann_file)):
             source = require_file(source, 'MUSIC-AVQA training questions '
                                   '(vocab_source)')
-            questions = load_avqa_questions(source)
-        return QAVocabulary.build((q['question_text'] for q in questions),
-                                  (q['answer'] for q in questions))
+            questions, _ = load_avqa_questions(source)
+        return QAVocabulary.build((q['question_words'] for q in questions),
+                                  (q['answer'] for q in questions),
+                                  self.lowercase_questions)
 
     def parse_annotations(self) -> List[dict]:
         ann_file = require_file(self.ann_file, 'MUSIC-AVQA question file')
-        questions = load_avqa_questions(ann_file)
+        questions, notes = load_avqa_questions(ann_file)
+        log_notes(notes, ann_file)
         if self.vocabulary is None:
             self.vocabulary = self._build_vocabulary(ann_file, questions)
         self._metainfo.update(

@@ -1,13 +1,17 @@
-"""Checks shared by molt's datasets: clear errors for missing inputs."""
+"""Checks shared by molt's datasets and converters: reading annotation
+files the same way everywhere, clear errors for missing inputs."""
 import os.path as osp
-from typing import Iterable, List, Sequence
+from typing import IO, List, Optional, Sequence
 
 from mmengine.logging import print_log
 
-__all__ = ['AnnotationError', 'require_file', 'check_media_files',
-           'exclude_videos', 'DATA_README']
+__all__ = ['AnnotationError', 'require_file', 'open_annotation',
+           'log_once', 'log_notes', 'exclude_videos', 'DATA_README']
 
 DATA_README = 'README.md, section "Data preparation"'
+
+# Start-up reports already logged by this process.
+_LOGGED = set()
 
 
 class AnnotationError(ValueError):
@@ -23,40 +27,48 @@ def require_file(path: str, what: str) -> str:
     return path
 
 
-def check_media_files(data_list: Sequence[dict], frame_files: Iterable[str],
-                      dataset: str, limit: int = 10) -> None:
-    """Verifies that each sample's wav and listed frame files exist.
+def open_annotation(path: str, newline: Optional[str] = None) -> IO[str]:
+    """Opens an annotation file (txt, csv or json) as UTF-8 text.
+
+    A UTF-8 byte-order mark (as some editors on Windows write) is dropped,
+    so the first row or field reads the same with or without it. Every
+    reader of an annotation file, in the datasets and in the converters,
+    opens it here.
 
     Args:
-        data_list: Samples with ``frame_dir`` and ``audio_path``.
-        frame_files: File names expected inside every ``frame_dir``.
-        dataset: Dataset name for the message.
-        limit: Missing paths shown in the message.
-
-    Raises:
-        FileNotFoundError: Listing the first ``limit`` missing paths and
-            how many there are in all.
+        path: The file.
+        newline: As :func:`open` (``''`` for the :mod:`csv` module).
     """
-    frame_files = list(frame_files)
-    missing: List[str] = []
-    seen = set()
-    for info in data_list:
-        paths = [info['audio_path']] + [
-            osp.join(info['frame_dir'], name) for name in frame_files
-        ]
-        for path in paths:
-            if path not in seen:
-                seen.add(path)
-                if not osp.isfile(path):
-                    missing.append(path)
-    if missing:
-        shown = '\n  '.join(missing[:limit])
-        raise FileNotFoundError(
-            f'{dataset}: {len(missing)} media file(s) are missing, e.g.:\n  '
-            f'{shown}\nRun the dataset converter (see {DATA_README}); '
-            'videos it could not decode are listed in '
-            'unreadable_videos.txt and must be removed from the split '
-            'files.')
+    return open(path, encoding='utf-8-sig', newline=newline)
+
+
+def log_once(message: str) -> None:
+    """Logs a start-up report unless this process logged it already (a
+    dataset built twice, e.g. by ``tools/train.py`` for the head's sizes
+    and by the Runner, reports once)."""
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        print_log(message, logger='current')
+
+
+def log_notes(notes: Sequence[str], source: str, limit: int = 10) -> None:
+    """Logs, in one message and once per process, the irregular annotation
+    entries a reader accepted.
+
+    Args:
+        notes: One message per entry, naming it (``'<file>:<line>: ...'``
+            or ``'<file>, question_id <id>: ...'``) and what was done.
+        source: What was read (e.g. the annotation file), for the heading.
+        limit: Entries shown; the rest are counted.
+    """
+    if not notes:
+        return
+    shown = '\n  '.join(notes[:limit])
+    more = (f'\n  ... and {len(notes) - limit} more'
+            if len(notes) > limit else '')
+    log_once(f'{source}: accepted {len(notes)} irregular entr'
+             f'{"y" if len(notes) == 1 else "ies"} the way the official code '
+             f'reads them:\n  {shown}{more}')
 
 
 def exclude_videos(data_list: List[dict], exclude_file: str,
@@ -69,7 +81,7 @@ def exclude_videos(data_list: List[dict], exclude_file: str,
     """
     if not osp.isfile(exclude_file):
         return data_list
-    with open(exclude_file, encoding='utf-8') as f:
+    with open_annotation(exclude_file) as f:
         excluded = {line.split('\t', 1)[0].strip() for line in f}
     excluded.discard('')
     kept = [info for info in data_list if info['video_id'] not in excluded]

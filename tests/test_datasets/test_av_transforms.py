@@ -6,6 +6,7 @@ import pytest
 import soundfile
 import torch
 
+from molt.datasets.media_files import MediaFileError
 from molt.datasets.transforms import (LoadAudio, LoadFrames, PackAVInputs,
                                       ResizeFrames, SliceAudioSegments)
 from molt.structures import AVDataSample
@@ -50,6 +51,24 @@ def test_gaps_and_missing_frames_are_errors_naming_the_file(tmp_path):
         load_frames(empty, range(10))
     with pytest.raises(FileNotFoundError, match='absent'):
         load_frames(tmp_path / 'absent', range(10))
+
+
+def test_damaged_frames_and_wavs_are_named(tmp_path):
+    write_frames(tmp_path, range(3))
+    open(tmp_path / '01.png', 'wb').close()
+    with pytest.raises(MediaFileError, match='01.png is empty .0 bytes.; '
+                       're-create it'):
+        load_frames(tmp_path, range(3))
+    (tmp_path / '01.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'x' * 20)
+    with pytest.raises(MediaFileError, match='01.png cannot be decoded'):
+        load_frames(tmp_path, range(3))
+    wav = tmp_path / 'a.wav'
+    wav.touch()
+    with pytest.raises(MediaFileError, match='a.wav is empty'):
+        LoadAudio()(dict(audio_path=str(wav)))
+    wav.write_bytes(b'RIFF\x00\x00\x00\x00WAVEfmt ')
+    with pytest.raises(MediaFileError, match='a.wav cannot be decoded'):
+        LoadAudio()(dict(audio_path=str(wav)))
 
 
 def test_load_audio_mono_and_resampled(tmp_path):

@@ -6,8 +6,10 @@ import os.path as osp
 import mmcv
 import numpy as np
 import pytest
+from PIL import Image
 
 from molt.datasets import AnnotationError, AVSBenchDataset
+from molt.datasets.media_files import MediaFileError, read_mask
 from molt.datasets.synthetic.common import write_wav
 from molt.datasets.transforms import (LoadAudio, LoadFrameFiles, LoadMasks,
                                       ResizeMasks, SliceAudioSegments)
@@ -95,7 +97,7 @@ def test_s4_paths_and_first_frame_protocol(tmp_path):
     results = load(info)
     np.testing.assert_array_equal(results['mask_valid'],
                                   [True, False, False, False, False])
-    # Binarised (> 0): 255 and 128 are both foreground.
+    # Binarised like the official convert('1'): >= 128 is foreground.
     assert results['gt_masks'].shape == (5, SIZE, SIZE)
     assert results['gt_masks'][0].sum() == 5
     assert results['gt_masks'][1:].sum() == 0
@@ -204,3 +206,149 @@ def test_only_labelled_frames(tmp_path):
     results = load(info)
     assert results['mask_valid'].tolist() == [True]
     assert results['audio'].shape == (1, 5 * 32000)
+
+
+# -- masks in every format a release or a user may hold ----------------------
+
+SHAPE = np.zeros((SIZE, SIZE), bool)
+SHAPE[2:5, 1:6] = True
+
+
+def save_mask(path, array, mode=None, **kwargs):
+    image = Image.fromarray(array, mode) if mode else Image.fromarray(array)
+    image.save(path, **kwargs)
+    return path
+
+
+def palette_mask(path, colour):
+    image = Image.fromarray(SHAPE.astype(np.uint8), 'P')
+    image.putpalette([0, 0, 0, *colour] + [0] * 762)
+    image.save(path)
+    return path
+
+
+def rgba_mask(path, colour_rgb, background_rgb, alpha_shape=True):
+    rgba = np.zeros((SIZE, SIZE, 4), np.uint8)
+    rgba[..., :3] = background_rgb
+    rgba[SHAPE, :3] = colour_rgb
+    rgba[..., 3] = np.where(SHAPE, 255, 0) if alpha_shape else 255
+    return save_mask(path, rgba, 'RGBA')
+
+
+@pytest.mark.parametrize('writer', [
+    lambda p: save_mask(p, SHAPE.astype(np.uint8) * 255),  # the release's
+    lambda p: save_mask(p, SHAPE.astype(np.uint8)),  # 0/1
+    lambda p: save_mask(p, (SHAPE * 200 + ~SHAPE * 90).astype(np.uint8)),
+    lambda p: palette_mask(p, (255, 255, 255)),
+    lambda p: palette_mask(p, (128, 0, 0)),  # a dark VOC-style colour
+    lambda p: save_mask(p, np.stack([SHAPE * 255] * 3, -1).astype(np.uint8)),
+    # White paint whose shape is only in the alpha channel.
+    lambda p: rgba_mask(p, (255, 255, 255), (255, 255, 255)),
+    # Black paint, shape in alpha: the colour says nothing either.
+    lambda p: rgba_mask(p, (0, 0, 0), (0, 0, 0)),
+    # Opaque colour mask: the colour decides, alpha says nothing.
+    lambda p: rgba_mask(p, (255, 255, 255), (0, 0, 0), alpha_shape=False),
+], ids=['0-255', '0-1', 'grey-90-200', 'palette', 'palette-dark', 'rgb',
+        'rgba-white', 'rgba-black', 'rgba-opaque'])
+def test_mask_formats(tmp_path, writer):
+    path = writer(str(tmp_path / 'mask.png'))
+    np.testing.assert_array_equal(read_mask(path), SHAPE)
+
+
+def test_mask_rule_keeps_empty_and_full_masks(tmp_path):
+    empty = save_mask(str(tmp_path / 'e.png'), np.zeros((4, 4), np.uint8))
+    assert read_mask(empty).sum() == 0
+    opaque_black = np.zeros((4, 4, 4), np.uint8)
+    opaque_black[..., 3] = 255
+    assert read_mask(save_mask(str(tmp_path / 'b.png'), opaque_black,
+                               'RGBA')).sum() == 0
+    full = save_mask(str(tmp_path / 'f.png'), np.full((4, 4), 255, np.uint8))
+    assert read_mask(full).sum() == 16
+
+
+def truncated_copy(path, name):
+    with open(path, 'rb') as f:
+        data = f.read()
+    out = osp.join(osp.dirname(path), name)
+    with open(out, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    return out
+
+
+@pytest.mark.parametrize('damage', ['empty', 'truncated', 'text'])
+@pytest.mark.parametrize('kind', ['frame', 'mask'])
+def test_damaged_frames_and_masks_are_named(tmp_path, damage, kind):
+    root = str(tmp_path)
+    write_s4(root)
+    info = AVSBenchDataset(split='val', data_root=root).get_data_info(0)
+    key = 'frame_paths' if kind == 'frame' else 'mask_paths'
+    path = info[key][2]
+    if damage == 'empty':
+        open(path, 'wb').close()
+        problem = 'is empty (0 bytes)'
+    elif damage == 'truncated':
+        image = np.random.default_rng(0).integers(0, 255, (64, 64, 3))
+        mmcv.imwrite(image.astype(np.uint8), path)
+        os.replace(truncated_copy(path, 'cut.png'), path)
+        problem = 'cannot be'
+    else:
+        with open(path, 'w') as f:
+            f.write('not an image')
+        problem = 'cannot be'
+    with pytest.raises(MediaFileError) as error:
+        load(info)
+    message = str(error.value)
+    assert path in message and problem in message
+    assert 're-create it' in message
+
+
+def test_truncated_jpeg_frame_is_refused(tmp_path):
+    # An interrupted copy: the error names the file (OpenCV said nothing).
+    path = str(tmp_path / '00.jpg')
+    image = np.random.default_rng(0).integers(0, 255, (64, 64, 3))
+    mmcv.imwrite(image.astype(np.uint8), path)
+    os.replace(truncated_copy(path, 'cut.jpg'), path)
+    with pytest.raises(MediaFileError, match='00.jpg cannot be decoded'):
+        LoadFrameFiles()(dict(frame_paths=[path]))
+
+
+def test_damaged_wav_is_named(tmp_path):
+    root = str(tmp_path)
+    write_s4(root)
+    wav = osp.join(root, 'audio_wav/val/dog/abc_9.wav')
+    with open(wav, 'w') as f:
+        f.write('RIFF')
+    with pytest.raises(FileNotFoundError, match=f'{wav} cannot be read'):
+        AVSBenchDataset(split='val', data_root=root)
+    info = AVSBenchDataset(split='val', data_root=root,
+                           check_files=False).get_data_info(0)
+    with pytest.raises(MediaFileError, match=f'{wav} cannot be decoded'):
+        LoadAudio()(dict(info))
+
+
+def test_short_wav_is_reported_and_skippable(tmp_path, monkeypatch):
+    messages = []
+    monkeypatch.setattr('molt.datasets.utils.print_log',
+                        lambda msg, **kwargs: messages.append(msg))
+    root = str(tmp_path)
+    write_s4(root)
+    write_wav(osp.join(root, 'audio_wav/test/dog/xyz_2.wav'),
+              np.zeros(16000 * 3), 16000)
+    assert len(AVSBenchDataset(split='test', data_root=root)) == 1
+    assert ('xyz_2: repeats audio; reads 5 s, frames 5 s, audio 3.00 s '
+            '(frames and audio disagree)') in messages[-1]
+    with pytest.raises(AnnotationError, match='leaves no sample'):
+        AVSBenchDataset(split='test', data_root=root,
+                        mismatched_media='skip')
+
+
+def test_csv_with_byte_order_mark(tmp_path):
+    root = str(tmp_path)
+    write_s4(root)
+    csv_path = osp.join(root, 's4_meta_data.csv')
+    with open(csv_path, encoding='utf-8') as f:
+        text = f.read()
+    with open(csv_path, 'w', encoding='utf-8') as f:
+        f.write('\ufeff' + text)
+    dataset = AVSBenchDataset(split='val', data_root=root)
+    assert dataset.get_data_info(0)['video_id'] == 'abc_9'

@@ -10,6 +10,7 @@ from PIL import Image
 
 from molt.datasets.media import (ConversionJob, MediaDecodeError,
                                  convert_many, convert_video, is_converted)
+from molt_media import grey, truncate, write_av, write_with_cover_art
 from molt_testing import (PALETTE, TONE_HZ, write_corrupt_video,
                           write_test_video)
 
@@ -166,3 +167,139 @@ def test_convert_many_records_failures_and_resumes(tmp_path, video):
     assert again.skipped == ['good1', 'good2']
     assert [video_id for video_id, _ in again.failed] == ['bad', 'gone']
     assert os.path.getmtime(jobs[0].wav_path) == mtime
+
+
+# -- real-world media (files written by PyAV in the test) -------------------
+
+@pytest.mark.parametrize('name,video_codec,audio_codec,rate,size', [
+    ('v.mp4', 'libx264', 'aac', 44100, (32, 24)),
+    ('v.mkv', 'libx264', 'libmp3lame', 48000, (24, 32)),  # portrait
+    ('v.webm', 'libvpx', 'libopus', 48000, (32, 24)),
+    ('v.webm', 'libvpx-vp9', 'libopus', 48000, (24, 32)),
+])
+def test_containers_and_codecs_of_real_downloads(tmp_path, name, video_codec,
+                                                 audio_codec, rate, size):
+    path = write_av(str(tmp_path / name), seconds=2.0, fps=5, size=size,
+                    video_codec=video_codec, audio_codec=audio_codec,
+                    audio_rate=rate)
+    frame_dir, wav_path, result = convert(tmp_path, path, short_side=12)
+    assert result.num_frames == 2 and not result.mismatched
+    assert result.video_seconds == pytest.approx(2.0, abs=0.05)
+    width, height = size
+    image = np.asarray(Image.open(os.path.join(frame_dir, '01.jpg')))
+    assert image.shape == (12 * height // min(size), 12 * width // min(size),
+                           3)
+    # Frame 1 is the one shown at 1.5 s: frame 7 of the 5 fps video.
+    assert abs(image.mean() - grey(7)) < 6
+    info = sf.info(wav_path)
+    assert (info.samplerate, info.channels) == (32000, 1)
+    assert info.duration == pytest.approx(2.0, abs=0.05)
+    samples, _ = sf.read(wav_path)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(samples))) * 32000 / len(samples)
+    assert peak_hz == pytest.approx(TONE_HZ, abs=5)
+
+
+def test_variable_frame_rate_picks_frames_by_timestamp(tmp_path):
+    times = [0.0, 0.1, 0.45, 0.52, 1.3, 1.55, 1.9, 2.6, 2.7]
+    path = write_av(str(tmp_path / 'vfr.mkv'), seconds=2.75, fps=25,
+                    frame_times=times)
+    frame_dir, _, result = convert(tmp_path, path)
+    assert result.num_frames == 3
+    # Nearest to 0.5, 1.5 and 2.5 s: the frames at 0.52, 1.55 and 2.6 s.
+    for second, index in enumerate([3, 5, 7]):
+        frame = mean_colour(os.path.join(frame_dir, f'{second:02d}.jpg'))
+        assert abs(frame.mean() - grey(index)) < 6
+
+
+def test_one_frame_per_second_video(tmp_path):
+    path = write_av(str(tmp_path / 'slow.mp4'), seconds=4.0, fps=1)
+    frame_dir, _, result = convert(tmp_path, path)
+    assert result.num_frames == 4 and not result.mismatched
+    for second in range(4):
+        frame = mean_colour(os.path.join(frame_dir, f'{second:02d}.jpg'))
+        assert abs(frame.mean() - grey(second)) < 6
+
+
+@pytest.mark.parametrize('seconds,frames', [(3.0, 3), (12.0, 10)])
+def test_videos_shorter_and_longer_than_the_protocol(tmp_path, seconds,
+                                                     frames):
+    path = write_av(str(tmp_path / 'v.mp4'), seconds=seconds, fps=2)
+    frame_dir, wav_path, result = convert(tmp_path, path, max_seconds=10)
+    assert result.num_frames == frames == len(os.listdir(frame_dir))
+    assert result.video_seconds == pytest.approx(min(seconds, 10), abs=0.05)
+    assert sf.info(wav_path).duration == pytest.approx(frames, abs=0.05)
+    # Neither is a mismatch: the frames and the sound cover the video.
+    assert not result.mismatched
+
+
+def test_audio_shorter_than_the_picture_is_mismatched(tmp_path):
+    path = write_av(str(tmp_path / 'v.mkv'), seconds=4.0, fps=2,
+                    audio_seconds=1.5)
+    _, _, result = convert(tmp_path, path)
+    assert result.num_frames == 4
+    assert result.audio_seconds == pytest.approx(1.5, abs=0.05)
+    assert result.mismatched
+    assert result.describe().startswith('video 4.')
+    assert 'frames 4 s, audio 1.5' in result.describe()
+
+
+@pytest.mark.parametrize('name,faststart', [('v.mkv', False),
+                                            ('v.mp4', True)])
+def test_truncated_download_converts_what_is_there_and_is_mismatched(
+        tmp_path, name, faststart):
+    path = truncate(write_av(str(tmp_path / name), seconds=4.0, fps=5,
+                             faststart=faststart), 0.5)
+    _, wav_path, result = convert(tmp_path, path)
+    assert result.video_seconds == pytest.approx(4.0, abs=0.05)
+    assert result.mismatched
+    assert sf.info(wav_path).duration < 3.5
+
+
+def test_truncated_mp4_without_index_is_unreadable(tmp_path):
+    # PyAV, like most encoders, writes the mp4 index at the end.
+    path = truncate(write_av(str(tmp_path / 'cut.mp4'), seconds=2.0), 0.5)
+    with pytest.raises(MediaDecodeError, match='cut.mp4: cannot decode.*'
+                       'truncated'):
+        convert(tmp_path, path)
+    assert not os.path.exists(tmp_path / 'frames' / 'vid')
+
+
+def test_empty_file_is_unreadable(tmp_path):
+    path = tmp_path / 'empty.webm'
+    path.touch()
+    with pytest.raises(MediaDecodeError, match=r'empty.webm: .*empty \(0 '
+                       r'bytes\).*re-download'):
+        convert(tmp_path, str(path))
+
+
+@pytest.mark.parametrize('writer', [
+    lambda path: write_av(path + '.mp4', video_codec=None),
+    lambda path: write_with_cover_art(path + '.mp4'),
+])
+def test_audio_only_files_are_unreadable(tmp_path, writer):
+    path = writer(str(tmp_path / 'song'))
+    with pytest.raises(MediaDecodeError,
+                       match='song.mp4: no video stream.*audio-only'):
+        convert(tmp_path, path)
+
+
+def test_video_without_audio_stream_webm(tmp_path):
+    path = write_av(str(tmp_path / 'mute.webm'), video_codec='libvpx',
+                    audio_codec=None)
+    with pytest.raises(MediaDecodeError, match='mute.webm: no audio stream'):
+        convert(tmp_path, path)
+
+
+def test_convert_many_reports_mismatched_videos(tmp_path):
+    good = write_av(str(tmp_path / 'good.mp4'), seconds=2.0, fps=2)
+    short_audio = write_av(str(tmp_path / 'short.mkv'), seconds=3.0, fps=2,
+                           audio_seconds=1.0)
+    summary = convert_many([
+        make_job(tmp_path, 'good', good),
+        make_job(tmp_path, 'short', short_audio)
+    ])
+    assert summary.converted == ['good', 'short']
+    assert [vid for vid, _ in summary.mismatched] == ['short']
+    report = summary.format()
+    assert '1 converted video(s) have frames or audio shorter' in report
+    assert 'short: video 3.00 s, frames 3 s, audio 1.00 s' in report

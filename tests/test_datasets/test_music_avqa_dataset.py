@@ -1,13 +1,18 @@
-"""MusicAVQADataset: the official json format, vocabularies, tokenising."""
+"""MusicAVQADataset: the official json format, the official ST-AVQA words,
+vocabularies and answer ids, tokenising."""
 import json
 import os
 import os.path as osp
+import shutil
 
 import pytest
 
 from molt.datasets import (AnnotationError, MusicAVQADataset, QAVocabulary,
                            TokenizeQuestion)
-from molt.datasets.vocabulary import PAD_ID, UNK_ID
+from molt.datasets.vocabulary import PAD_ID, question_words
+from molt_media import write_converted
+
+FIXTURE = osp.join(osp.dirname(__file__), 'fixtures', 'music_avqa_official')
 
 
 def entry(question_id, content, values, answer, kind=('Audio', 'Counting'),
@@ -29,7 +34,7 @@ TRAIN = [
     entry(2, 'Is the <Object> on the <LR> more rhythmic than the <Object>?',
           ['cello', 'left', 'acoustic_guitar'], 'yes',
           ('Audio-Visual', 'Comparative'), '-0000273'),
-    entry(3, 'Where is the <FL> sounding instrument?', ['first'], 'left',
+    entry(3, 'Where is the <FL> sounding instrument？ ', ['first'], 'left',
           ('Audio-Visual', 'Location')),
 ]
 VAL = [
@@ -41,17 +46,14 @@ VAL = [
 ]
 
 
-def write_split(root, name, entries, media=True):
+def write_split(root, name, entries, media=True, prefix=''):
     os.makedirs(root, exist_ok=True)
-    with open(osp.join(root, name), 'w') as f:
-        json.dump(entries, f)
+    with open(osp.join(root, name), 'w', encoding='utf-8') as f:
+        f.write(prefix + json.dumps(entries, ensure_ascii=False))
     if media:
         for e in entries:
-            frame_dir = osp.join(root, 'frames', e['video_id'])
-            os.makedirs(frame_dir, exist_ok=True)
-            os.makedirs(osp.join(root, 'audio'), exist_ok=True)
-            open(osp.join(frame_dir, '00.jpg'), 'wb').close()
-            open(osp.join(root, 'audio', f"{e['video_id']}.wav"), 'wb').close()
+            if not osp.isdir(osp.join(root, 'frames', e['video_id'])):
+                write_converted(root, e['video_id'], 60, 60.0)
 
 
 @pytest.fixture
@@ -73,6 +75,49 @@ def root(tmp_path):
     return root
 
 
+def test_official_tokens_vocabularies_and_answer_ids(tmp_path):
+    """The fixture (real release entries) against the output of the
+    official ST-AVQA algorithm run on it (``expected.json``)."""
+    with open(osp.join(FIXTURE, 'expected.json'), encoding='utf-8') as f:
+        expected = json.load(f)
+    root = str(tmp_path / 'official')
+    shutil.copytree(FIXTURE, root)
+    for e in json.load(open(osp.join(root, 'avqa-train.json'))):
+        write_converted(root, e['video_id'], 60, 60.0)
+    dataset = MusicAVQADataset(data_root=root)
+    vocabulary = dataset.metainfo['vocabulary']
+    # molt's words are the official ones, with <unk> appended.
+    assert vocabulary['words'] == expected['question_vocabulary'] + ['<unk>']
+    assert vocabulary['answers'] == expected['answer_vocabulary']
+    assert vocabulary['tokenizer'] == 'st-avqa'
+    tokenize = TokenizeQuestion(max_length=14)
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        qid = str(info['question_id'])
+        assert info['question_words'] == expected['question_words'][qid]
+        assert info['gt_answer'] == expected['answer_ids'][qid]
+        ids = tokenize(info)['question'].tolist()
+        assert ids == expected['question_ids'][qid]
+    # The full-width mark and trailing spaces leave no token behind.
+    words = set(vocabulary['words'])
+    assert not words & {'?', '？', ''} and 'Is' in words and 'is' in words
+
+
+def test_question_words_follow_the_official_reading():
+    assert question_words('Is the <Object> on the <LR>？ ',
+                          ['cello', 'left']) == [
+                              'Is', 'the', 'cello', 'on', 'the', 'left'
+                          ]
+    # A placeholder glued to the mark, a value with a space: whole words.
+    assert question_words('Where is the <Object>?', ['acoustic guitar']) == [
+        'Where', 'is', 'the', 'acoustic guitar'
+    ]
+    # Without a final mark the official reading drops a letter.
+    assert question_words('Is it loud', []) == ['Is', 'it', 'lou']
+    with pytest.raises(ValueError, match='more placeholder words'):
+        question_words('Is <Object> left of <Object>?', ['cello'])
+
+
 def test_parses_the_official_format(root):
     dataset = MusicAVQADataset(data_root=root)
     assert len(dataset) == 3
@@ -80,6 +125,7 @@ def test_parses_the_official_format(root):
     # Placeholders are filled in order of appearance.
     assert info['question_text'] == (
         'Is the cello on the left more rhythmic than the acoustic_guitar?')
+    assert info['question_words'][-3:] == ['than', 'the', 'acoustic_guitar']
     assert info['question_type'] == 'Audio-Visual/Comparative'
     assert info['question_id'] == 2
     assert info['answer'] == 'yes'
@@ -87,23 +133,24 @@ def test_parses_the_official_format(root):
     assert info['frame_dir'] == osp.join(root, 'frames', '-0000273')
     assert info['audio_path'] == osp.join(root, 'audio', '-0000273.wav')
     answers = dataset.metainfo['vocabulary']['answers']
-    assert answers == ['left', 'two', 'yes']  # sorted
-    assert info['gt_answer'] == answers.index('yes')
+    assert answers == ['two', 'yes', 'left']  # first appearance
+    assert info['gt_answer'] == 1
     assert dataset.metainfo['num_answers'] == 3
     assert dataset.metainfo['vocab_size'] == len(
         dataset.metainfo['vocabulary']['words'])
 
 
-def test_vocabulary_is_deterministic_and_from_train_only(root, tmp_path):
+def test_vocabulary_is_from_train_only_in_file_order(root, tmp_path):
     words = MusicAVQADataset(data_root=root).metainfo['vocabulary']['words']
-    assert words[:2] == ['<pad>', '<unk>']
-    assert words[2:] == sorted(words[2:])
-    assert {'acoustic_guitar', 'cello', 'first', '?'} <= set(words)
-    # Same questions in another order: the same vocabulary.
-    other = str(tmp_path / 'shuffled')
+    assert words[:4] == ['<pad>', 'How', 'many', 'instruments']
+    assert words[-1] == '<unk>'
+    assert {'acoustic_guitar', 'cello', 'first'} <= set(words)
+    # The order of the training file decides the ids.
+    other = str(tmp_path / 'reversed')
     write_split(other, 'avqa-train.json', TRAIN[::-1])
-    shuffled = MusicAVQADataset(data_root=other).metainfo['vocabulary']
-    assert shuffled == MusicAVQADataset(data_root=root).metainfo['vocabulary']
+    reversed_vocab = MusicAVQADataset(data_root=other).metainfo['vocabulary']
+    assert reversed_vocab['answers'] == ['left', 'yes', 'two']
+    assert reversed_vocab['words'][1:3] == ['Where', 'is']
     # The val split uses the training vocabulary, not its own.
     val = MusicAVQADataset(
         ann_file='avqa-val.json', data_root=root, test_mode=True)
@@ -112,19 +159,33 @@ def test_vocabulary_is_deterministic_and_from_train_only(root, tmp_path):
         'vocabulary']['answers']
 
 
+def test_lowercase_option(root):
+    dataset = MusicAVQADataset(data_root=root, lowercase_questions=True)
+    vocabulary = dataset.metainfo['vocabulary']
+    assert vocabulary['tokenizer'] == 'st-avqa-lowercase'
+    assert 'how' in vocabulary['words'] and 'How' not in vocabulary['words']
+    ids = TokenizeQuestion()(dataset.get_data_info(0))['question']
+    assert ids[0] == vocabulary['words'].index('how')
+
+
 def test_unknown_words_map_to_unk_and_questions_are_padded(root):
     val = MusicAVQADataset(
         ann_file='avqa-val.json', data_root=root, test_mode=True)
     words = val.metainfo['vocabulary']['words']
-    results = TokenizeQuestion(max_length=8)(val.get_data_info(0))
+    results = TokenizeQuestion(max_length=6)(val.get_data_info(0))
     ids = results['question'].tolist()
-    # 'is the bagpipe playing ?': 'bagpipe' and 'playing' are unseen.
-    assert ids == [
-        words.index('is'), words.index('the'), UNK_ID, UNK_ID,
-        words.index('?'), PAD_ID, PAD_ID, PAD_ID
-    ]
+    # 'Is the bagpipe playing': 'bagpipe' and 'playing' are unseen.
+    unk = len(words) - 1
+    assert ids == [words.index('Is'), words.index('the'), unk, unk, PAD_ID,
+                   PAD_ID]
     long = TokenizeQuestion(max_length=3)(val.get_data_info(0))['question']
     assert long.tolist() == ids[:3]
+    # A typed question without the dataset's words is read the same way.
+    typed = TokenizeQuestion(max_length=3)(
+        dict(question_text='Is the cello?', vocabulary=val.vocabulary))
+    assert typed['question'].tolist() == [words.index('Is'),
+                                          words.index('the'),
+                                          words.index('cello')]
 
 
 def test_out_of_vocabulary_answer_fails_training_and_is_wrong_in_test(
@@ -143,7 +204,7 @@ def test_out_of_vocabulary_answer_fails_training_and_is_wrong_in_test(
 
 
 def test_given_vocabulary_wins_and_needs_no_training_file(root):
-    saved = QAVocabulary(['middle', 'yes'], ['<pad>', '<unk>', 'where'])
+    saved = QAVocabulary(['middle', 'yes'], ['<pad>', 'Where', '<unk>'])
     os.remove(osp.join(root, 'avqa-train.json'))
     val = MusicAVQADataset(
         ann_file='avqa-val.json', data_root=root, test_mode=True,
@@ -155,13 +216,48 @@ def test_given_vocabulary_wins_and_needs_no_training_file(root):
             ann_file='avqa-val.json', data_root=root, test_mode=True)
 
 
+def test_vocabulary_saved_before_the_official_tokenisation_fails_clearly(
+        root):
+    old = dict(answers=['left', 'two', 'yes'],
+               words=['<pad>', '<unk>', '?', 'how', 'is'])
+    with pytest.raises(ValueError, match='saved by an older molt.*retrain'):
+        MusicAVQADataset(ann_file='avqa-val.json', data_root=root,
+                         test_mode=True, vocabulary=old)
+
+
+def test_byte_order_mark_reads_the_same(root, tmp_path):
+    marked = str(tmp_path / 'bom')
+    write_split(marked, 'avqa-train.json', TRAIN, prefix='\ufeff')
+    assert (MusicAVQADataset(data_root=marked).metainfo['vocabulary'] ==
+            MusicAVQADataset(data_root=root).metainfo['vocabulary'])
+
+
+def test_irregular_entries_the_official_code_accepts_are_reported(
+        root, logged):
+    extra = entry(6, 'Is the <Object> playing?', ['cello', 'left'], 'yes')
+    no_mark = entry(7, 'How many instruments are sounding', [], 'two')
+    write_split(root, 'avqa-train.json', TRAIN + [extra, no_mark])
+    dataset = MusicAVQADataset(data_root=root)
+    assert dataset.get_data_info(3)['question_words'][-2:] == [
+        'cello', 'playing'
+    ]
+    assert dataset.get_data_info(4)['question_words'][-1] == 'soundin'
+    note, = [m for m in logged if 'irregular' in m]
+    assert 'accepted 2 irregular entries' in note
+    assert ("question_id 6: 'Is the <Object> playing?' uses 1 of the "
+            "template values ['cello', 'left']") in note
+    assert ('question_id 7: \'How many instruments are sounding\' does not '
+            "end with a punctuation mark; its last character 'g' is "
+            'dropped') in note
+
+
 @pytest.mark.parametrize('field,value,problem', [
     ('anser', None, "missing field(s) ['anser']"),
-    ('type', '["Audio", "Counting"', 'field "type" must be a JSON-encoded'),
+    ('type', '["Audio", "Counting"', 'field "type" must be a list literal'),
     ('type', '["Audio", "Singing"]', "unknown question type 'Audio/Singing'"),
-    ('templ_values', "['cello']", 'field "templ_values" must be a JSON'),
-    ('templ_values', '["cello", "left"]',
-     "has 1 placeholder(s) ['<Object>'] but \"templ_values\" has 2"),
+    ('templ_values', 'cello', 'field "templ_values" must be a list'),
+    ('templ_values', '[]', 'more placeholder words than the 0 template'),
+    ('question_content', ' ', 'must be a non-empty string'),
 ])
 def test_malformed_entries_name_file_and_question_id(root, field, value,
                                                       problem):
@@ -178,7 +274,16 @@ def test_malformed_entries_name_file_and_question_id(root, field, value,
     assert problem in message
 
 
-def test_missing_media_and_unreadable_videos(root, logged):
+def test_single_quoted_lists_are_read_like_the_official_code(root):
+    quoted = entry(8, 'Is the <Object> playing?', [], 'yes')
+    quoted.update(type="['Audio', 'Counting']", templ_values="['cello']")
+    write_split(root, 'avqa-train.json', TRAIN + [quoted])
+    info = MusicAVQADataset(data_root=root).get_data_info(3)
+    assert info['question_type'] == 'Audio/Counting'
+    assert info['question_words'] == ['Is', 'the', 'cello', 'playing']
+
+
+def test_missing_media_unreadable_videos_and_short_videos(root, logged):
     os.remove(osp.join(root, 'audio', '-0000273.wav'))
     with pytest.raises(FileNotFoundError, match='-0000273.wav'):
         MusicAVQADataset(data_root=root)
@@ -186,3 +291,11 @@ def test_missing_media_and_unreadable_videos(root, logged):
         f.write('-0000273\tcannot decode\n')
     assert len(MusicAVQADataset(data_root=root)) == 2
     assert 'skipped 1 sample(s)' in ' '.join(logged)
+    # A 30 s video: its questions read up to second 54.
+    shutil.rmtree(osp.join(root, 'frames', '00000272'))
+    write_converted(root, '00000272', 30, 30.0)
+    MusicAVQADataset(data_root=root)
+    assert ('2 of 2 samples will repeat frames or audio (0 whose frames and '
+            'audio disagree, 2 shorter') in logged[-1]
+    assert ('00000272: repeats frames and audio; reads 55 s, frames 30 s, '
+            'audio 30.00 s') in logged[-1]

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from molt.datasets import AnnotationError, AVEDataset
+from molt_media import write_av
 from molt_testing import (REPO, load_script, write_corrupt_video,
                           write_test_video)
 
@@ -111,5 +113,61 @@ def test_ave_converter_malformed_row(tmp_path):
     raw = tmp_path / 'AVE_Dataset'
     make_release(raw, 'AVE')
     (raw / 'valSet.txt').write_text('Clock,bRoKeN00000,good,2,9\n')
-    with pytest.raises(SystemExit, match=r'valSet.txt, line 1'):
+    with pytest.raises(SystemExit, match=r'valSet.txt:1: expected 5 "&"'):
         ave.main([str(raw), str(tmp_path / 'ave')])
+    (raw / 'valSet.txt').write_text('Clock&bRoKeN00000&good&9&2\n')
+    with pytest.raises(SystemExit, match=r'valSet.txt:1: need 0 <= '
+                       r'StartTime <= EndTime'):
+        ave.main([str(raw), str(tmp_path / 'ave')])
+
+
+def test_ave_converter_reads_rows_like_the_dataset(tmp_path, capsys):
+    """A byte-order mark and the release's empty-interval row: the
+    converter and AVEDataset read the same rows."""
+    raw = tmp_path / 'AVE_Dataset'
+    video_dir = make_release(raw, 'AVE')
+    empty_row = 'Church bell&VWi2ENBuTbw&good&0&0'
+    rows = SPLITS['trainSet.txt'] + [empty_row]
+    (raw / 'trainSet.txt').write_text('\ufeff' + '\n'.join(rows) + '\n',
+                                      encoding='utf-8')
+    # Downloaders write .webm and .mkv too.
+    write_av(str(video_dir / 'VWi2ENBuTbw.webm'), seconds=2.0,
+             video_codec='libvpx', audio_codec='libopus')
+    out = tmp_path / 'ave'
+    ave.main([str(raw), str(out), '--short-side', '24'])
+    report = capsys.readouterr().out
+    assert report.count('empty event interval') == 1
+    assert "trainSet.txt:3: 'Church bell&VWi2ENBuTbw&good&0&0'" in report
+    assert (out / 'audio' / 'VWi2ENBuTbw.wav').is_file()
+    dataset = AVEDataset(data_root=str(out))
+    assert [dataset.get_data_info(i)['video_id'] for i in range(3)] == [
+        'RUhOCu3LNXM', '-1A2b3C4d5e', 'VWi2ENBuTbw'
+    ]
+    assert dataset.get_data_info(2)['gt_label'].tolist() == [28] * 10
+    ids = ave.read_video_ids([str(raw / 'trainSet.txt')])
+    assert ids == ['RUhOCu3LNXM', '-1A2b3C4d5e', 'VWi2ENBuTbw']
+
+
+def test_ave_converter_lists_mismatched_videos(tmp_path, capsys):
+    raw = tmp_path / 'AVE_Dataset'
+    video_dir = make_release(raw, 'AVE')
+    # The sound stops after 1 s of a 3 s video.
+    write_av(str(video_dir / f'{CORRUPT_ID}.mp4'), seconds=3.0, fps=2,
+             audio_seconds=1.0)
+    out = tmp_path / 'ave'
+    ave.main([str(raw), str(out), '--short-side', '24'])
+    report = capsys.readouterr().out
+    assert (f'{CORRUPT_ID}: video 3.00 s, frames 3 s, audio 1.00 s'
+            in report)
+    lines = (out / 'mismatched_media.txt').read_text().splitlines()
+    assert lines == [
+        '# video_id\tvideo_seconds\tframe_seconds\taudio_seconds',
+        f'{CORRUPT_ID}\t3.00\t3\t1.00'
+    ]
+    # A resumed run keeps the list; the dataset finds the same video.
+    ave.main([str(raw), str(out)])
+    assert '3 already done' in capsys.readouterr().out
+    assert (out / 'mismatched_media.txt').read_text().splitlines() == lines
+    with pytest.raises(AnnotationError, match='leaves no sample'):
+        AVEDataset(ann_file='valSet.txt', data_root=str(out),
+                   mismatched_media='skip')

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from molt.datasets import MusicAVQADataset
 from molt_testing import load_script, write_corrupt_video, write_test_video
 
 converter = load_script('tools/dataset_converters/music_avqa.py')
@@ -69,3 +70,16 @@ def test_missing_question_file_and_bad_entries(tmp_path):
     with pytest.raises(SystemExit, match=r'avqa-val.json, entry 0: no '):
         converter.main([str(raw), str(tmp_path / 'out')])
     assert not (tmp_path / 'out').exists()
+
+
+def test_byte_order_mark_is_read_like_the_dataset(tmp_path):
+    raw, out = tmp_path / 'MUSIC-AVQA', tmp_path / 'music_avqa'
+    make_release(raw)
+    train = raw / 'avqa-train.json'
+    train.write_text('\ufeff' + train.read_text(), encoding='utf-8')
+    assert converter.read_video_ids([str(train)]) == ['00000001', '00000002']
+    converter.main([str(raw), str(out), '--short-side', '24'])
+    dataset = MusicAVQADataset(data_root=str(out))
+    assert [dataset.get_data_info(i)['video_id'] for i in range(3)] == [
+        '00000001', '00000002', '00000001'
+    ]

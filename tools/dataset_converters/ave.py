@@ -10,19 +10,26 @@ Output::
     OUT_DIR/frames/<video_id>/00.jpg ... 09.jpg   (1 fps, short side 256)
     OUT_DIR/audio/<video_id>.wav                  (32 kHz mono, 16-bit)
     OUT_DIR/unreadable_videos.txt                 (only if some videos failed)
+    OUT_DIR/mismatched_media.txt                  (only if some frames or
+                                                   audio end early)
 
-Re-running the command resumes: finished videos are skipped.
+Videos are ``<video_id>.mp4`` (the release), ``.mkv`` or ``.webm``. The
+annotation rows are checked as AVEDataset reads them (the release's row with
+an empty event interval is noted, a malformed row stops the run naming
+``<file>:<line>``). Re-running the command resumes: finished videos are
+skipped.
 """
 import argparse
 from typing import List, Optional, Sequence
 
+from molt.datasets import AnnotationError
+from molt.datasets.ave import read_ave_rows
 from molt.datasets.converters import (FAILED_LIST, SAMPLE_RATE,
                                       convert_release, converter_parser,
                                       locate_videos, require_files)
 
 ANNOTATION_FILES = ('Annotations.txt', 'trainSet.txt', 'valSet.txt',
                     'testSet.txt')
-HEADER_PREFIX = 'Category&'
 MAX_SECONDS = 10
 
 
@@ -30,8 +37,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parses the command line."""
     return converter_parser(
         'Convert the raw AVE release (Annotations.txt, trainSet.txt, '
-        'valSet.txt, testSet.txt and the .mp4 videos, directly in RAW_DIR '
-        'or in RAW_DIR/AVE/) into 1 fps JPEG frames and '
+        'valSet.txt, testSet.txt and the .mp4/.mkv/.webm videos, directly in '
+        'RAW_DIR or in RAW_DIR/AVE/) into 1 fps JPEG frames and '
         f'{SAMPLE_RATE // 1000} kHz mono wavs of the first {MAX_SECONDS} s '
         'of each video. Re-run to resume; videos that cannot be decoded '
         f'are listed in OUT_DIR/{FAILED_LIST}.',
@@ -42,28 +49,26 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def read_video_ids(paths: Sequence[str]) -> List[str]:
     """Reads the unique video ids of the annotation files, in file order.
 
-    Rows look like ``Church bell&RUhOCu3LNXM&good&0&10``; the header of
-    ``Annotations.txt`` and blank lines are skipped. An id may appear in
-    several rows (and files) but is returned once.
+    Rows are read exactly as :class:`~molt.datasets.AVEDataset` reads them
+    (:func:`~molt.datasets.ave.read_ave_rows`: header, blank lines and a
+    byte-order mark skipped, irregular rows the official code accepts
+    printed once). An id may appear in several rows (and files) but is
+    returned once.
 
     Raises:
-        SystemExit: A row does not have the five ``&``-separated fields.
+        SystemExit: A row no reading makes sense of; the message names
+            ``<file>:<line>``.
     """
     video_ids = {}  # a dict keeps first-seen order
     for path in paths:
-        with open(path, encoding='utf-8-sig') as f:
-            for line_no, line in enumerate(f, 1):
-                line = line.strip()
-                if not line or line.startswith(HEADER_PREFIX):
-                    continue
-                # Split from the right: only the category is free text.
-                fields = line.rsplit('&', 4)
-                if len(fields) != 5 or not fields[1]:
-                    raise SystemExit(
-                        f'{path}, line {line_no}: expected '
-                        f'Category&VideoID&Quality&StartTime&EndTime, '
-                        f'got {line!r}. Is this the original AVE file?')
-                video_ids[fields[1]] = None
+        try:
+            rows, notes = read_ave_rows(path, num_segments=MAX_SECONDS)
+        except AnnotationError as error:
+            raise SystemExit(
+                f'{error} Is this the original AVE file?') from None
+        for note in notes:
+            print(f'Note: {note}')
+        video_ids.update(dict.fromkeys(row.video_id for row in rows))
     return list(video_ids)
 
 

@@ -8,9 +8,10 @@ Example::
 
 RAW_DIR holds ``avqa-train.json``, ``avqa-val.json`` and ``avqa-test.json``
 (``data/json/`` of the official repository) and the ``<video_id>.mp4``
-videos, directly or in one of the sub-folders ``videos/``,
-``MUSIC-AVQA-videos-Real/`` and ``MUSIC-AVQA-videos-Synthetic/`` (the
-real and synthetic video downloads unpacked side by side).
+videos (``.mkv``/``.webm`` too), directly or in one of the sub-folders
+``videos/``, ``MUSIC-AVQA-videos-Real/`` and
+``MUSIC-AVQA-videos-Synthetic/`` (the real and synthetic video downloads
+unpacked side by side).
 
 Output::
 
@@ -18,9 +19,12 @@ Output::
     OUT_DIR/frames/<video_id>/00.jpg ... 59.jpg   (1 fps, short side 256)
     OUT_DIR/audio/<video_id>.wav                  (32 kHz mono, 16-bit)
     OUT_DIR/unreadable_videos.txt                 (only if some videos failed)
+    OUT_DIR/mismatched_media.txt                  (only if some frames or
+                                                   audio end early)
 
 Videos shorter than 60 s keep their real length (the dataset repeats the
-last second). Re-running the command resumes: finished videos are skipped.
+last second and reports it). Re-running the command resumes: finished
+videos are skipped.
 """
 import argparse
 from typing import List, Optional, Sequence
@@ -41,8 +45,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parses the command line."""
     return converter_parser(
         'Convert the raw MUSIC-AVQA release (avqa-train.json, '
-        'avqa-val.json, avqa-test.json and the .mp4 videos, directly in '
-        f'RAW_DIR or in RAW_DIR/{{{",".join(VIDEO_SUBDIRS)}}}/) into 1 fps '
+        'avqa-val.json, avqa-test.json and the .mp4/.mkv/.webm videos, '
+        f'directly in RAW_DIR or in RAW_DIR/{{{",".join(VIDEO_SUBDIRS)}}}/) '
+        'into 1 fps '
         f'JPEG frames and {SAMPLE_RATE // 1000} kHz mono wavs of the first '
         f'{MAX_SECONDS} s of each video. Re-run to resume; videos that '
         f'cannot be decoded are listed in OUT_DIR/{FAILED_LIST}.',

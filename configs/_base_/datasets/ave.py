@@ -3,6 +3,10 @@
 # 192x192 frame and 1 s of 32 kHz audio tiled to HTS-AT's 10 s clip.
 dataset_type = 'AVEDataset'
 data_root = 'data/ave'
+# Samples whose frames or audio end before the 10 s they read (short videos,
+# frames and audio of different lengths) are logged at start-up; 'keep'
+# repeats their last second (as the peers do), 'skip' drops them.
+mismatched_media = 'keep'
 
 pipeline = [
     dict(type='LoadFrames'),
@@ -22,6 +26,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='trainSet.txt',
+        mismatched_media=mismatched_media,
         pipeline=pipeline))
 val_dataloader = dict(
     batch_size=8,
@@ -33,6 +38,7 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='valSet.txt',
+        mismatched_media=mismatched_media,
         pipeline=pipeline,
         test_mode=True))
 test_dataloader = dict(
@@ -45,6 +51,7 @@ test_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='testSet.txt',
+        mismatched_media=mismatched_media,
         pipeline=pipeline,
         test_mode=True))
 val_evaluator = dict(type='AVEAccuracy')

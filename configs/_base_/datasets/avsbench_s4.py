@@ -6,6 +6,9 @@
 # 224x224, 1 s of 32 kHz audio per frame tiled to HTS-AT's 5 s clip.
 # Training uses the first frame's mask only (the dataset's S4 protocol).
 data_root = 'data/avsbench/s4'
+# Videos whose wav ends before the 5 s the frames read are logged at
+# start-up; 'keep' repeats the last second, 'skip' drops them.
+mismatched_media = 'keep'
 
 pipeline = [
     dict(type='LoadFrameFiles'),
@@ -24,6 +27,7 @@ dataset = dict(
     subset='s4',
     data_root=data_root,
     data_prefix=dict(media=''),
+    mismatched_media=mismatched_media,
     pipeline=pipeline)
 
 train_dataloader = dict(

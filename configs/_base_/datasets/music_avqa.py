@@ -7,6 +7,10 @@
 # VocabularyHook writes it to <work_dir>/vocab.json.
 dataset_type = 'MusicAVQADataset'
 data_root = 'data/music_avqa'
+# Questions whose video's frames or audio end before the 55 s they read are
+# logged at start-up; 'keep' repeats the last second (as the peers do),
+# 'skip' drops them.
+mismatched_media = 'keep'
 
 pipeline = [
     dict(type='LoadFrames'),
@@ -32,6 +36,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='avqa-train.json',
+        mismatched_media=mismatched_media,
         pipeline=pipeline))
 val_dataloader = dict(
     train_dataloader,

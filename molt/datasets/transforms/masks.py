@@ -1,23 +1,14 @@
 """Loading and resizing binary segmentation masks."""
-import os.path as osp
 from typing import Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
-from PIL import Image
 
 from molt.registry import TRANSFORMS
+from ..media_files import image_size, read_mask
 
 __all__ = ['LoadMasks', 'ResizeMasks']
-
-
-def _image_shape(path: str) -> Tuple[int, int]:
-    """``(H, W)`` of an image, from its header."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'Frame not found: {path}')
-    with Image.open(path) as image:
-        return image.height, image.width
 
 
 @TRANSFORMS.register_module()
@@ -25,10 +16,13 @@ class LoadMasks(BaseTransform):
     """Loads one binary mask per frame; frames without a mask get an empty
     one flagged as invalid (e.g. S4 training labels only the first frame).
 
-    A pixel is foreground when any of its colour channels is ``> 0`` (an
-    alpha channel is ignored). A mask must have its frame's size; frame
-    sizes are read from the image headers, so this works whether or not
-    the frames themselves are loaded (the feature cache skips them).
+    Masks are read like the official AVSBench loader reads them (grey
+    value >= 128), and 0/1, palette and RGBA masks too; the rule is in
+    :func:`~molt.datasets.media_files.read_mask`. A mask must have its
+    frame's size; frame sizes are read from the image headers, so this
+    works whether or not the frames themselves are loaded (the feature
+    cache skips them). An empty, truncated or foreign file raises an error
+    naming it.
 
     Required keys: ``mask_paths`` (a path or None per frame),
     ``frame_paths``.
@@ -40,24 +34,18 @@ class LoadMasks(BaseTransform):
         masks, valid = [], []
         for path, frame_path in zip(results['mask_paths'],
                                     results['frame_paths']):
-            shape = _image_shape(frame_path)
+            shape = image_size(frame_path)
             valid.append(path is not None)
             if path is None:
                 masks.append(np.zeros(shape, dtype=np.uint8))
                 continue
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'Mask not found: {path}')
-            mask = mmcv.imread(path, flag='unchanged')
-            if mask is None:
-                raise OSError(f'Could not decode mask: {path}')
-            if mask.shape[:2] != shape:
+            mask = read_mask(path)
+            if mask.shape != shape:
                 raise ValueError(
                     f'Mask {path} is {mask.shape[1]}x{mask.shape[0]} but its '
                     f'frame {frame_path} is {shape[1]}x{shape[0]} (WxH); '
                     'masks must be drawn on the frames as stored.')
-            if mask.ndim == 3:
-                mask = mask[..., :3].max(-1)
-            masks.append((mask > 0).astype(np.uint8))
+            masks.append(mask)
         results['gt_masks'] = np.stack(masks)
         results['mask_valid'] = np.array(valid)
         return results
