@@ -41,10 +41,13 @@ __all__ = [
 SCOPE = 'molt'
 
 # Training loop and runtime parts.
-RUNNERS = Registry('runner', parent=MMSEG_RUNNERS, scope=SCOPE)
+RUNNERS = Registry(
+    'runner', parent=MMSEG_RUNNERS, scope=SCOPE,
+    locations=['molt.engine.runner'])
 RUNNER_CONSTRUCTORS = Registry(
     'runner constructor', parent=MMSEG_RUNNER_CONSTRUCTORS, scope=SCOPE)
-LOOPS = Registry('loop', parent=MMSEG_LOOPS, scope=SCOPE)
+LOOPS = Registry(
+    'loop', parent=MMSEG_LOOPS, scope=SCOPE, locations=['molt.engine.loops'])
 HOOKS = Registry(
     'hook', parent=MMSEG_HOOKS, scope=SCOPE, locations=['molt.engine.hooks'])
 LOG_PROCESSORS = Registry(

@@ -5,14 +5,19 @@ Example::
     python tools/test.py configs/molt/ave_swin_htsat.py work_dirs/x/best.pth
     python tools/test.py CONFIG CKPT --out results.pkl
     python tools/test.py CONFIG CKPT --show-dir vis/   # one PNG per video
+
+The checkpoint must fit the config's model (README "Checkpoints"):
+otherwise the missing, unexpected and mis-shaped keys, or the frozen
+backbones' fingerprints, are listed and nothing is scored; ``--non-strict``
+loads what fits, with a warning.
 """
 import argparse
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint)
+from molt.utils.config import build_runner
 from molt.utils.dataset_meta import apply_checkpoint_dataset_meta
 
 
@@ -59,7 +64,7 @@ def main(argv=None):
     # What the checkpoint learned from its training split (e.g. AVQA's
     # vocabulary) overrides what the config's files would give.
     apply_checkpoint_dataset_meta(cfg, args.checkpoint)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
     print('Test results: ' +
           ', '.join(f'{k}: {v:.2f}' if isinstance(v, float) else f'{k}: {v}'

@@ -1,19 +1,25 @@
-"""Trains a model from a config (mmengine Runner).
+"""Trains a model from a config (mmengine Runner; molt's MoltRunner).
 
 Example::
 
     python tools/train.py configs/molt/ave_swin_htsat.py
     python tools/train.py CONFIG --resume              # latest in work dir
     python tools/train.py CONFIG --resume PATH --amp
+
+SIGTERM or Ctrl-C saves a resumable checkpoint at the next iteration
+boundary and exits with 128 + the signal number (143, 130); ``--resume``
+continues exactly where it stopped.
 """
 import argparse
+import sys
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
+from molt.engine.loops import TrainingInterrupted
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint,
                         trust_directory)
+from molt.utils.config import build_runner
 from molt.utils.dataset_meta import fill_head_for_training
 
 
@@ -44,8 +50,8 @@ def build_config(args) -> Config:
     return cfg
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def make_runner(args):
+    """The runner of ``args``, ready to train."""
     register_all_modules()
     cfg = build_config(args)
     # The run's own checkpoints and files the user names may be fully
@@ -56,8 +62,18 @@ def main(argv=None):
     # Head sizes left None (e.g. AVQA's vocabulary sizes) come from the
     # training data.
     fill_head_for_training(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    return build_runner(cfg)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    runner = make_runner(args)
+    try:
+        runner.train()
+    except TrainingInterrupted as stop:
+        print(f'{stop} Continue with: python tools/train.py {args.config} '
+              f'--work-dir {runner.work_dir} --resume', file=sys.stderr)
+        raise SystemExit(stop.exit_code) from stop
     return runner
 
 

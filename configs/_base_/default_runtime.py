@@ -1,4 +1,7 @@
 default_scope = 'molt'
+# molt's runner: adapter-only, atomically written, exactly resumable
+# checkpoints (README "Checkpoints").
+runner_type = 'MoltRunner'
 
 env_cfg = dict(
     cudnn_benchmark=False,
@@ -9,9 +12,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Model selection on the validation split (never on test).
+    # Model selection on the validation split (never on test). Files are
+    # written atomically and old ones removed only after their successor.
     checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=1,
+        type='SafeCheckpointHook', interval=1, max_keep_ckpts=1,
         save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'))
 
@@ -22,4 +26,7 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
+# False loads a checkpoint that does not fit the model (load_from,
+# tools/test.py) as far as it fits, with a warning (--non-strict).
+load_strict = True
 randomness = dict(seed=0)

@@ -8,3 +8,6 @@ __all__ += ['AVVisualizationHook']
 from .vocabulary_hook import VocabularyHook, VocabularyMismatchError  # noqa: E402,E501
 
 __all__ += ['VocabularyHook', 'VocabularyMismatchError']
+from .safe_checkpoint_hook import SafeCheckpointHook  # noqa: E402
+
+__all__ += ['SafeCheckpointHook']

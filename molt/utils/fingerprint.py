@@ -1,0 +1,35 @@
+"""Content hashes of module weights.
+
+One function, shared by the feature cache (whose key covers the frozen
+backbones' weights) and the checkpoints (which record the weights of the
+frozen backbones they leave out).
+"""
+import hashlib
+from typing import Iterable
+
+import torch
+from torch import nn
+
+__all__ = ['weights_hash']
+
+
+def weights_hash(modules: Iterable[nn.Module]) -> str:
+    """SHA-256 over the names and raw bytes of the modules' state dicts.
+
+    Two modules hash alike exactly when they hold the same tensors under the
+    same names (bit for bit, dtype included), whatever file they came from.
+
+    Args:
+        modules: Modules in a fixed order.
+
+    Returns:
+        The hex digest (64 characters).
+    """
+    digest = hashlib.sha256()
+    for module in modules:
+        for name, tensor in sorted(module.state_dict().items()):
+            digest.update(name.encode())
+            array = tensor.detach().cpu().contiguous().view(-1).view(
+                torch.uint8).numpy()
+            digest.update(memoryview(array))
+    return digest.hexdigest()
