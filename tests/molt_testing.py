@@ -5,6 +5,7 @@ Imported as ``molt_testing`` (``conftest.py`` puts this folder on
 importlib mode).
 """
 import importlib.util
+import socket
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, List, Sequence, Tuple
@@ -44,6 +45,13 @@ def runner_options(data_root: str, max_epochs: int,
             f'{split}_dataloader.persistent_workers=False',
         ]
     return ['--cfg-options'] + opts
+
+
+def free_port() -> int:
+    """A TCP port that is free now (for a multi-process run's rendezvous)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
 
 
 def second_colour(index: int, fps: int) -> Tuple[int, int, int]:
@@ -100,4 +108,57 @@ def write_corrupt_video(path: str) -> str:
     """Random bytes with an .mp4 name."""
     with open(path, 'wb') as f:
         f.write(np.random.default_rng(0).bytes(4096))
+    return path
+
+
+def open_gates(module, value: float = 0.5) -> None:
+    """Sets every zero-initialised adapter gate (parameters named
+    ``...gate``) of ``module`` to ``value``, so that the adapters act."""
+    import torch
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if name.endswith('gate'):
+                param.fill_(value)
+
+
+def demo_dataset_meta(task: str) -> dict:
+    """What tools/train.py saves as ``meta['dataset_meta']`` for a demo
+    task (``'ave'``, ``'avs'``, ``'avqa'``); AVQA's vocabulary is a tiny
+    one: "How many instruments are sounding", "Is the cello playing";
+    answers two, yes, no, one."""
+    from molt.datasets import AVE_CLASSES, QAVocabulary
+    if task == 'ave':
+        return dict(classes=AVE_CLASSES, background='background')
+    if task == 'avs':
+        return dict(classes=('sounding object', ))
+    vocabulary = QAVocabulary.build(
+        [['How', 'many', 'instruments', 'are', 'sounding'],
+         ['Is', 'the', 'cello', 'playing']], ['two', 'yes', 'no', 'one'])
+    return dict(
+        vocabulary=vocabulary.to_dict(),
+        num_answers=vocabulary.num_answers,
+        vocab_size=vocabulary.vocab_size)
+
+
+def write_demo_checkpoint(config: str, path: str, dataset_meta: dict,
+                          seed: int = 0) -> str:
+    """Saves a randomly initialised model of ``config`` (a repository path,
+    e.g. a tiny demo config) as a molt checkpoint whose
+    ``meta['dataset_meta']`` is ``dataset_meta``; head sizes the config
+    leaves None are taken from it."""
+    import torch
+    from mmengine.config import Config
+
+    from molt.registry import MODELS
+    from molt.utils import register_all_modules
+    from molt.utils.checkpoint import model_checkpoint_state
+    register_all_modules()
+    cfg = Config.fromfile(str(REPO / config))
+    for key, value in cfg.model.head.items():
+        if value is None:
+            cfg.model.head[key] = dataset_meta[key]
+    torch.manual_seed(seed)
+    checkpoint = model_checkpoint_state(MODELS.build(cfg.model))
+    checkpoint['meta'] = dict(dataset_meta=dataset_meta)
+    torch.save(checkpoint, path)
     return path

@@ -1,6 +1,6 @@
-# MoLT on AVSBench S4 with mmseg's UPerHead instead of FPNHead: the decode
-# head is a config entry.
-_base_ = '../molt/avs_s4_swin_htsat.py'
+# MoLT on AVSBench S4 with the light AVS head decoding through mmseg's
+# UPerHead instead of FPNHead: the decode head is a config entry.
+_base_ = '../molt/avs_s4_swin_htsat_light.py'
 
 model = dict(
     head=dict(

@@ -32,7 +32,9 @@ test_dataloader = dict(
     dataset=dict(dataset, ann_file='avqa-test.json', test_mode=True))
 val_evaluator = dict(type='AVQAAccuracy')
 test_evaluator = val_evaluator
-custom_hooks = [dict(type='VocabularyHook')]
+# The frozen features are computed in the first epoch and read from the
+# cache afterwards (README "Frozen-feature cache").
+custom_hooks = [dict(type='VocabularyHook'), dict(type='FeatureCacheHook')]
 
 # num_answers / vocab_size come from the training vocabulary.
 model = dict(head=dict(_base_.avqa_head, _delete_=True, hidden_dims=64))

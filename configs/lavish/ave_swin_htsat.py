@@ -2,11 +2,11 @@
 # HTS-AT, gradients through both backbones.
 _base_ = [
     '../_base_/models/lavish_swinv2-l_htsat.py',
-    '../_base_/models/ave_head.py',
+    '../_base_/models/ave_cmbs_head.py',
     '../_base_/datasets/ave.py',
     '../_base_/schedules/adamw_30e.py',
     '../_base_/default_runtime.py',
 ]
 
-model = dict(head=_base_.ave_head)
+model = dict(head=_base_.ave_cmbs_head)
 train_dataloader = dict(batch_size=2)

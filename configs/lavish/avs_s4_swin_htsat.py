@@ -3,8 +3,9 @@
 # adapted stage maps.
 _base_ = [
     '../_base_/models/lavish_swinv2-l_htsat.py',
-    '../_base_/models/avs_head.py', '../_base_/datasets/avsbench_s4.py',
+    '../_base_/models/avs_tpavi_head.py', '../_base_/datasets/avsbench_s4.py',
     '../_base_/schedules/adamw_30e.py', '../_base_/avs_runtime.py'
 ]
 
-model = dict(audio_backbone=dict(clip_seconds=5.0), head=_base_.avs_head)
+model = dict(
+    audio_backbone=dict(clip_seconds=5.0), head=_base_.avs_tpavi_head)

@@ -1,6 +1,8 @@
-# MoLT on AVSBench MS3 (multi source): same model as S4.
+# MoLT on AVSBench MS3 (multi source): the S4 model with the decoder's
+# audio-visual matching term (AVSBench's MS3 loss).
 _base_ = [
-    '../_base_/models/molt_swinv2-l_htsat.py', '../_base_/models/avs_head.py',
+    '../_base_/models/molt_swinv2-l_htsat.py',
+    '../_base_/models/avs_tpavi_head.py',
     '../_base_/datasets/avsbench_ms3.py', '../_base_/schedules/adamw_30e.py',
     '../_base_/avs_runtime.py'
 ]
@@ -8,4 +10,4 @@ _base_ = [
 model = dict(
     audio_backbone=dict(clip_seconds=5.0),
     adapter=dict(num_latents=4),
-    head=_base_.avs_head)
+    head=_base_.avs_tpavi_head_ms3)

@@ -1,9 +1,9 @@
 # MoLT on AVSBench MS3 with one frozen Swin-V2-L for both modalities.
 _base_ = [
     '../_base_/models/molt_swinv2-l_shared.py',
-    '../_base_/models/avs_head.py',
+    '../_base_/models/avs_tpavi_head.py',
     '../_base_/datasets/avsbench_ms3_shared.py',
     '../_base_/schedules/adamw_30e.py', '../_base_/avs_runtime.py'
 ]
 
-model = dict(adapter=dict(num_latents=4), head=_base_.avs_head)
+model = dict(adapter=dict(num_latents=4), head=_base_.avs_tpavi_head_ms3)

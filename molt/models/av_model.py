@@ -8,7 +8,8 @@ from torch import Tensor
 from molt.registry import MODELS
 from molt.structures import AVDataSample
 from molt.utils.feature_store import media_key
-from .utils import BackboneLayout, fill_config
+from .utils import (BackboneLayout, apply_token_norm, build_token_norm,
+                    fill_config)
 
 __all__ = ['AVModel']
 
@@ -30,8 +31,13 @@ class AVModel(BaseModel):
       itself with adapters inside the blocks, with gradients through them.
 
     One ``fusion`` per modality (built from the same config) weighs the
-    layer-wise tokens into one token set, and the ``head`` solves the task.
-    ``tor_loss`` (optional) regularises the layer-wise tokens.
+    layer-wise tokens into one token set, ``token_norm`` (a LayerNorm by
+    default, one per modality) normalises it, and the ``head`` solves the
+    task. The peers' heads read features that leave the backbone through
+    its final LayerNorm; the fused tokens are sums of attention outputs and
+    raw layer tokens with no such norm, so without it a head sees channels
+    of very different scales. ``tor_loss`` (optional) regularises the
+    layer-wise tokens (before the norm).
 
     With ``audio_backbone=None`` the visual backbone reads audio too (the
     shared setting); ``audio_frontend`` (e.g. :class:`KaldiFbank`) then turns
@@ -46,6 +52,10 @@ class AVModel(BaseModel):
         audio_frontend: Config of a waveform-to-image module run before the
             audio encoder (required when sharing).
         fusion: Config of the layer-token fusion.
+        token_norm: Norm config (mmcv ``build_norm_layer``; see
+            :func:`~molt.models.utils.apply_token_norm`) for each
+            modality's fused tokens: ``dict(type='LN')`` per token,
+            ``dict(type='BN1d')`` per channel; None for none.
         tor_loss: Config of the token-orthogonality loss, or None.
         data_preprocessor: Config of the data preprocessor.
     """
@@ -57,6 +67,7 @@ class AVModel(BaseModel):
                  audio_backbone: Optional[dict] = None,
                  audio_frontend: Optional[dict] = None,
                  fusion: dict = dict(type='MLPTokenFusion'),
+                 token_norm: Optional[dict] = dict(type='LN'),
                  tor_loss: Optional[dict] = None,
                  data_preprocessor: dict = dict(type='AVDataPreprocessor'),
                  init_cfg: Optional[dict] = None):
@@ -88,6 +99,8 @@ class AVModel(BaseModel):
                 fusion, dict(embed_dims=out_dims[name],
                              num_layers=num_layers), 'model.fusion')
             self.add_module(f'{name}_fusion', MODELS.build(fusion_cfg))
+            self.add_module(f'{name}_token_norm',
+                            build_token_norm(token_norm, out_dims[name]))
         head_sizes = dict(visual_dims=out_dims['visual'],
                           audio_dims=out_dims['audio'])
         head_cls = (MODELS.get(head['type'])
@@ -149,7 +162,8 @@ class AVModel(BaseModel):
                 written to it.
 
         Returns:
-            The head's ``feats`` (see :class:`BaseAVHead`) plus the
+            The head's ``feats`` (see :class:`BaseAVHead`; ``visual`` and
+            ``audio`` are the fused tokens after ``token_norm``) plus the
             layer-wise tokens ``visual_layers``/``audio_layers`` (lists of
             ``(B*T, N, C)``) for the token losses.
         """
@@ -192,6 +206,8 @@ class AVModel(BaseModel):
         }
         for name in MODALITIES:
             fused = getattr(self, f'{name}_fusion')(tokens[name])
+            fused = apply_token_norm(
+                getattr(self, f'{name}_token_norm'), fused)
             feats[name] = fused.unflatten(0, (batch, steps))
             feats[f'{name}_layers'] = tokens[name]
         if maps is not None:

@@ -1,19 +1,35 @@
-"""Parameter counts per component, as in the papers' tables."""
+"""Parameter counts per component: molt's way and the papers' way."""
 from collections import OrderedDict
-from typing import Dict, Tuple
+from typing import Dict, Iterable, Tuple
 
+import torch
+from timm.layers import ClassifierHead
 from torch import nn
 
-__all__ = ['count_parameters', 'strip_pretrained']
+__all__ = [
+    'count_parameters', 'paper_count', 'peer_backbone_extras',
+    'strip_pretrained'
+]
 
 # Top-level children of AVModel, grouped into the rows of the report.
 COMPONENTS = (
     ('visual backbone', ('visual_backbone', )),
     ('audio backbone', ('audio_backbone', 'audio_frontend')),
     ('adapter', ('adapter', )),
-    ('fusion', ('visual_fusion', 'audio_fusion')),
+    ('fusion', ('visual_fusion', 'audio_fusion', 'visual_token_norm',
+                'audio_token_norm')),
     ('head', ('head', )),
 )
+
+#: Classes of the classifiers the peers' backbones are built with: timm's
+#: ``swinv2_large_window12_192_22k`` (ImageNet-22k) and the official HTS-AT
+#: AudioSet model.
+IMAGENET_22K_CLASSES = 21841
+AUDIOSET_CLASSES = 527
+
+
+def _numel(params: Iterable[nn.Parameter]) -> int:
+    return sum(p.numel() for p in params)
 
 
 def count_parameters(model: nn.Module) -> 'OrderedDict[str, Tuple[int, int]]':
@@ -22,7 +38,7 @@ def count_parameters(model: nn.Module) -> 'OrderedDict[str, Tuple[int, int]]':
     Components are the model's top-level children grouped as in
     :data:`COMPONENTS`; any other child with parameters gets its own row.
     A module shared by two components (one backbone for both modalities)
-    is counted once, under the first.
+    or tied inside one is counted once, under the first.
     """
     children = dict(model.named_children())
     rows = OrderedDict()
@@ -54,6 +70,97 @@ def count_parameters(model: nn.Module) -> 'OrderedDict[str, Tuple[int, int]]':
     rows['total'] = (sum(t for t, _ in rows.values()),
                      sum(n for _, n in rows.values()))
     return rows
+
+
+def peer_backbone_extras(backbone: nn.Module) -> Dict[str, nn.Module]:
+    """Modules the peers' code (LAVisH, DG-SCT, AVMoE) builds into a
+    backbone that molt, a frozen feature reader, does not build, at random
+    initialisation (nothing is downloaded).
+
+    * Swin-V2 (timm ``swinv2_large_window12_192_22k``): the ImageNet-22k
+      classifier, timm's own :class:`~timm.layers.ClassifierHead` over the
+      last stage's features (21,841 classes; 33.6 M for Swin-V2-L).
+    * HTS-AT (the official ``HTSAT_Swin_Transformer``): the SED head,
+      ``tscam_conv`` (``Conv2d(C, 527, (SF, 3), padding=(0, 1))`` with
+      ``SF = spec_size // 2^(stages-1) // patch // freq_ratio``) and
+      ``head`` (``Linear(527, 527)``), and torchlibrosa's front-end weights,
+      which are parameters there (``requires_grad=False``) and buffers in
+      molt: the STFT's ``conv_real``/``conv_imag``
+      (``Conv1d(1, n_fft/2+1, n_fft)``, no bias) and the mel bank ``melW``
+      (``(n_fft/2+1) x n_mels``). 3.8 M for the AudioSet model.
+
+    Args:
+        backbone: A molt backbone.
+
+    Returns:
+        ``{name: module}``; empty for other backbones.
+    """
+    # Imported here: molt.models imports molt.utils.
+    from molt.models.backbones import HTSAT, SwinV2
+    encoder = getattr(backbone, 'encoder', None)
+    if isinstance(backbone, SwinV2):
+        return {
+            'head': ClassifierHead(encoder.num_features, IMAGENET_22K_CLASSES,
+                                   input_fmt='NHWC')
+        }
+    if isinstance(backbone, HTSAT):
+        stages = len(encoder.layers)
+        patch = encoder.patch_embed.patch_size[0]
+        # At least one row for images smaller than the official model's.
+        freq_bins = max(
+            backbone.spec_size // 2**(stages - 1) // patch //
+            backbone.freq_ratio, 1)
+        stft_bins = backbone.frontend.n_fft // 2 + 1
+        stft = nn.Conv1d(1, stft_bins, backbone.frontend.n_fft, bias=False)
+        return {
+            'tscam_conv': nn.Conv2d(encoder.num_features, AUDIOSET_CLASSES,
+                                    (freq_bins, 3), padding=(0, 1)),
+            'head': nn.Linear(AUDIOSET_CLASSES, AUDIOSET_CLASSES),
+            'spectrogram_extractor': nn.ModuleDict(
+                dict(conv_real=stft, conv_imag=nn.Conv1d(
+                    1, stft_bins, backbone.frontend.n_fft, bias=False))),
+            'logmel_extractor': nn.ParameterDict(dict(melW=nn.Parameter(
+                torch.empty(stft_bins, backbone.frontend.n_mels)))),
+        }
+    return {}
+
+
+def paper_count(model: nn.Module) -> Dict[str, float]:
+    """Counts ``model`` the way the papers' tables do.
+
+    The peers' scripts print ``trainable / all named parameters x 100``
+    with the backbones as their code builds them, i.e. with the modules of
+    :func:`peer_backbone_extras` (frozen) in the total. Two trainable
+    figures are given: everything molt trains, and everything but the task
+    head (README "Parameter counts" explains why the paper's column reads
+    like the latter).
+
+    Args:
+        model: An :class:`~molt.models.AVModel`.
+
+    Returns:
+        ``extra`` (parameters added to the backbones), ``total``,
+        ``trainable``, ``trainable_without_head`` (parameters) and
+        ``percent``, ``percent_without_head`` (of ``total``).
+    """
+    rows = count_parameters(model)
+    backbones = {id(m): m for m in (getattr(model, 'visual_backbone', None),
+                                    getattr(model, 'audio_backbone', None))
+                 if m is not None}
+    extra = sum(
+        _numel(module.parameters())
+        for backbone in backbones.values()
+        for module in peer_backbone_extras(backbone).values())
+    total = rows['total'][1] + extra
+    trainable = rows['total'][0]
+    without_head = trainable - rows['head'][0]
+    return dict(
+        extra=extra,
+        total=total,
+        trainable=trainable,
+        trainable_without_head=without_head,
+        percent=100.0 * trainable / total,
+        percent_without_head=100.0 * without_head / total)
 
 
 def strip_pretrained(cfg: Dict) -> Dict:

@@ -27,8 +27,9 @@ def test_avs_configs(name):
             'AVSBenchDataset', subset, split)
     assert cfg.val_evaluator.type == 'AVSMetric'
     assert cfg.default_hooks.visualization.type == 'AVVisualizationHook'
-    assert cfg.model.head.type == 'AVSHead'
-    assert cfg.model.head.decode_head.type == 'FPNHead'
+    # The AVSBench decoder; MS3 adds its audio-visual matching term.
+    assert cfg.model.head.type == 'AVSBenchHead'
+    assert (cfg.model.head.match_loss_weight > 0) == (subset == 'ms3')
     if name in SHARED:
         assert cfg.model.audio_backbone is None
         assert clip_seconds(cfg) == 1.0
@@ -47,9 +48,10 @@ def test_latent_token_ablation(latents):
     assert cfg.train_dataloader.dataset.subset == 's4'
 
 
-
 def test_uperhead_variant_swaps_only_the_decode_head():
-    fpn = Config.fromfile(str(CONFIGS / 'molt' / 'avs_s4_swin_htsat.py'))
+    fpn = Config.fromfile(
+        str(CONFIGS / 'molt' / 'avs_s4_swin_htsat_light.py'))
+    assert fpn.model.head.decode_head.type == 'FPNHead'
     uper = Config.fromfile(str(CONFIGS / 'ablations' / 'avs_s4_uperhead.py'))
     assert uper.model.head.decode_head.type == 'UPerHead'
     assert 'feature_strides' not in uper.model.head.decode_head

@@ -36,7 +36,8 @@ def test_molt_gradients_reach_every_trainable_part_and_no_backbone(
     trainable = [(n, p) for n, p in model.named_parameters()
                  if p.requires_grad]
     assert trainable and all(
-        n.startswith(('adapter.', 'visual_fusion.', 'audio_fusion.', 'head.'))
+        n.startswith(('adapter.', 'visual_fusion.', 'audio_fusion.',
+                      'visual_token_norm.', 'audio_token_norm.', 'head.'))
         for n, _ in trainable)
     for name, param in trainable:
         assert param.grad is not None and param.grad.abs().sum() > 0, name
@@ -69,6 +70,60 @@ def test_lavish_backbone_outputs_are_in_the_graph(build_tiny_model, batch):
     assert seen and seen[0].grad_fn is not None
     assert all(p.grad is None for p in model.visual_backbone.parameters())
     assert model.adapter.adapters['visual'][0][0].up.weight.grad is not None
+
+
+def test_full_width_tokens_reach_the_head_per_modality(
+        build_tiny_model, batch, tiny_htsat_cfg):
+    """Without ``embed_dims`` each modality keeps its last blocks' width
+    (tiny Swin 128, tiny HTS-AT 64); fusion, norm and head follow."""
+    model = build_tiny_model(
+        adapter=dict(type='MoLTAdapter', num_heads=4),
+        audio_backbone=dict(tiny_htsat_cfg, embed_dim=8))
+    assert model.adapter.out_dims == dict(visual=128, audio=64)
+    assert (model.head.visual_dims, model.head.audio_dims) == (128, 64)
+    assert model.audio_token_norm.normalized_shape == (64, )
+    data = model.data_preprocessor(batch, False)
+    feats = model.extract_feat(data['inputs'])
+    assert feats['visual'].shape == (2, 3, 8, 128)
+    assert feats['audio'].shape == (2, 3, 8, 64)
+
+
+def test_fused_tokens_reach_the_head_normalised(build_tiny_model, batch):
+    """A LayerNorm per modality on the fused tokens (on by default):
+    every token has zero mean and unit variance over its channels at
+    initialisation; ``token_norm=None`` hands the raw fused tokens on."""
+    model = build_tiny_model()
+    raw = build_tiny_model(token_norm=None)
+    raw.load_state_dict(model.state_dict(), strict=False)
+    data = model.data_preprocessor(batch, False)
+    feats = model.extract_feat(data['inputs'])
+    raw_feats = raw.extract_feat(data['inputs'])
+    for name in ('visual', 'audio'):
+        tokens = feats[name]
+        torch.testing.assert_close(tokens.mean(-1),
+                                   torch.zeros(tokens.shape[:-1]),
+                                   atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            tokens.var(-1, unbiased=False), torch.ones(tokens.shape[:-1]),
+            atol=1e-3, rtol=0)
+        expected = torch.nn.functional.layer_norm(raw_feats[name],
+                                                  (tokens.shape[-1], ))
+        torch.testing.assert_close(tokens, expected)
+        assert not torch.allclose(raw_feats[name], tokens)
+    assert isinstance(raw.visual_token_norm, torch.nn.Identity)
+
+
+def test_fused_tokens_standardised_per_channel(build_tiny_model, batch):
+    """``token_norm=dict(type='BN1d')``: every channel standardised over
+    the batch's tokens (training statistics)."""
+    model = build_tiny_model(token_norm=dict(type='BN1d')).train()
+    data = model.data_preprocessor(batch, True)
+    tokens = model.extract_feat(data['inputs'])['visual'].flatten(0, -2)
+    torch.testing.assert_close(tokens.mean(0), torch.zeros(32), atol=1e-5,
+                               rtol=0)
+    # (BatchNorm's eps shows in channels of small variance.)
+    torch.testing.assert_close(tokens.var(0, unbiased=False),
+                               torch.ones(32), atol=1e-2, rtol=0)
 
 
 def test_fusion_is_swapped_by_config(build_tiny_model, batch):

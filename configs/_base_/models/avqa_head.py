@@ -1,5 +1,6 @@
-# The AVQA head, 256 wide, with ST-AVQA's audio-visual matching loss. Task
-# configs use it as `model = dict(head=_base_.avqa_head)`. num_answers and
+# molt's light AVQA head, 256 wide, with ST-AVQA's audio-visual matching
+# loss: the alternative to avqa_stavqa_head.py used by the *_light configs
+# and the demo as `model = dict(head=_base_.avqa_head)`. num_answers and
 # vocab_size stay None: tools/train.py and tools/test.py fill them from the
 # training vocabulary.
 avqa_head = dict(

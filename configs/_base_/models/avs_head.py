@@ -1,8 +1,8 @@
 # The AVS head (the model fills in the stage-map channels): maps
 # conditioned on the fused tokens at width 80, decoded by mmseg's FPNHead
-# (swap in UPerHead by editing decode_head). Task configs use it as
-# `model = dict(head=_base_.avs_head)`. The widths put MoLT's trainable
-# parameters near the paper's 6.3 M (README "AVS").
+# (swap in UPerHead by editing decode_head): molt's light alternative to
+# the AVSBench decoder (avs_tpavi_head.py), used by the *_light configs and
+# the demo as `model = dict(head=_base_.avs_head)`.
 avs_head = dict(
     type='AVSHead',
     embed_dims=80,

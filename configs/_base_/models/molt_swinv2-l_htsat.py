@@ -1,5 +1,9 @@
 # MoLT on frozen Swin-V2-L (frames) + HTS-AT (audio): 2 UDA + 2 CDA per
 # layer on the last 2 blocks of each backbone, MLP token fusion, TOR.
+# Full width (README "How the paper is read"): latent tokens as wide as the
+# tapped blocks (1536 visual, 768 audio), one set of TD/CA weights per
+# modality, CDAs reading the other modality's CDA tokens, one router per
+# layer, one fusion weight per layer, a LayerNorm on the fused tokens.
 # Checkpoints are local files (README: "Checkpoints"); the task config adds
 # the head.
 model = dict(
@@ -20,7 +24,12 @@ model = dict(
         num_uda=2,
         num_cda=2,
         num_latents=8,
-        num_heads=4,
-        embed_dims=64),
-    fusion=dict(type='MLPTokenFusion'),
+        num_heads=8,
+        embed_dims=None,  # an int narrows both modalities' tokens
+        weight_scope='modality',  # or 'adapter'
+        cross_tokens='partner',  # or 'own'
+        router_scope='layer',  # or 'modality'
+        router_hidden_dims=128),
+    fusion=dict(type='MLPTokenFusion', weights='layer'),  # or 'token'
+    token_norm=dict(type='LN'),
     tor_loss=dict(type='TokenOrthogonalityLoss', loss_weight=0.01))

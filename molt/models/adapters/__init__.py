@@ -11,3 +11,13 @@ __all__ = [
     'FeatureDistillationModule', 'LAVisHAdapter', 'LAVisHBlockAdapter',
     'MoLTAdapter', 'Router', 'TokenDistillation', 'TokenMixingProjection'
 ]
+
+# The peers' in-backbone schemes (DG-SCT, AVMoE).
+from .avmoe import AVMoEAdapter, AVMoEBlockAdapter  # noqa: E402
+from .dgsct import DGSCTAdapter, DGSCTBlockAdapter  # noqa: E402
+from .paired_blocks import PairedBlockScheme  # noqa: E402
+
+__all__ += [
+    'AVMoEAdapter', 'AVMoEBlockAdapter', 'DGSCTAdapter', 'DGSCTBlockAdapter',
+    'PairedBlockScheme'
+]

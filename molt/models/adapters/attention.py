@@ -1,10 +1,12 @@
 """Multi-head cross-attention, for one or for a bank of adapters.
 
 molt's adapters come in banks: the ``N_UDA`` (or ``N_CDA``) adapters of a
-layer are independent modules with their own weights, but they read the
-same input, so they are computed together, with one batched matmul and one
-fused attention call per step instead of one per adapter. Bank ``e`` of a
-module is exactly the single adapter of the paper's equations.
+layer read the same input, so they are computed together, with one batched
+matmul and one fused attention call per step instead of one per adapter.
+Bank ``e`` of a module is exactly the single adapter of the paper's
+equations. A module with a single weight bank applied to ``E`` inputs is
+one set of weights shared by ``E`` adapters (the paper's ``W_m``, one per
+modality; see :class:`~molt.models.adapters.MoLTAdapter`).
 """
 import math
 
@@ -39,10 +41,13 @@ class BankedLinear(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, E or 1, L, in_dims)`` -> ``(B, E, L, out_dims)``; a single
-        input set (``E`` axis of 1) is shared by all banks."""
+        input set (``E`` axis of 1) is shared by all banks, a single bank
+        (one weight set) maps every input set."""
         weight = self.weight.to(x.dtype)
         banks, in_dims, out_dims = weight.shape
-        if x.shape[-3] == 1 and banks > 1:
+        if banks == 1:
+            out = x @ weight[0]
+        elif x.shape[-3] == 1:
             # One GEMM against all banks' weights side by side.
             out = x.squeeze(-3) @ weight.permute(1, 0, 2).reshape(
                 in_dims, banks * out_dims)
@@ -67,8 +72,8 @@ class BankedCrossAttention(nn.Module):
         kv_dims: Width of the keys/values.
         embed_dims: Width of the attention and of the output.
         num_heads: Heads; must divide ``embed_dims``.
-        out_proj: Apply an output projection ``W_O`` (standard
-            cross-attention). Token distillation (paper Eq. 1) has none.
+        out_proj: Apply an output projection ``W_O``. MoLT's token
+            distillation (paper Eq. 2) and its cross-attention have none.
     """
 
     def __init__(self,
@@ -100,19 +105,22 @@ class BankedCrossAttention(nn.Module):
         """Attends every bank's queries to its keys/values.
 
         Args:
-            query: ``(B, E, Lq, query_dims)``; a batch axis of 1 (learnable
-                tokens) is shared by the batch, an ``E`` axis of 1 by the
-                banks.
+            query: ``(B, E or 1, Lq, query_dims)``; a batch axis of 1
+                (learnable tokens) is shared by the batch, an ``E`` axis of
+                1 by the banks.
             kv: ``(B, E or 1, Lk, kv_dims)``.
 
         Returns:
-            ``(B, E, Lq, embed_dims)``.
+            ``(B, E, Lq, embed_dims)``, ``E`` the largest of the query's,
+            the keys' and the weights' bank axes.
         """
         batch = kv.shape[0]
+        q = self.q_proj(query)
         k, v = self.kv_proj(kv).chunk(2, dim=-1)
-        banks = k.shape[1]
+        banks = max(q.shape[1], k.shape[1])
+        q, k, v = (x.expand(-1, banks, -1, -1) for x in (q, k, v))
         out = F.scaled_dot_product_attention(
-            self._split(self.q_proj(query), batch), self._split(k, batch),
+            self._split(q, batch), self._split(k, batch),
             self._split(v, batch))
         out = out.unflatten(1, (banks, self.num_heads)).transpose(-3, -2)
         out = out.flatten(-2)  # (B, E, Lq, embed_dims)

@@ -1,5 +1,5 @@
 """Feature distillation module (paper Eq. 5): routed UDAs and CDAs."""
-from typing import Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -7,110 +7,177 @@ from torch import Tensor, nn
 from molt.registry import MODELS
 from .attention import BankedCrossAttention
 from .router import Router
-from .token_distillation import TokenDistillation, TokenMixingProjection
+from .token_distillation import (TokenDistillation, TokenMixingProjection,
+                                 distillation_attention)
 
-__all__ = ['FeatureDistillationModule']
+__all__ = ['FeatureDistillationModule', 'CROSS_TOKENS', 'cross_attention']
+
+#: Where a CDA's ``TD(z_c^o, f_o)`` comes from (see the class docstring).
+CROSS_TOKENS = ('partner', 'own')
+
+
+def cross_attention(num_banks: int, embed_dims: int, other_embed_dims: int,
+                    num_heads: int) -> BankedCrossAttention:
+    """The weights of a CDA's ``CA``: ``W_Q`` (``embed_dims -> embed_dims``)
+    on this modality's distilled tokens, ``W_K``, ``W_V``
+    (``other_embed_dims -> embed_dims``) on the other modality's, so the
+    result has this modality's width; no output projection (the same
+    attention as ``TD``)."""
+    return BankedCrossAttention(num_banks, embed_dims, other_embed_dims,
+                                embed_dims, num_heads, out_proj=False)
 
 
 @MODELS.register_module()
 class FeatureDistillationModule(nn.Module):
     """``z~^(l) = sum_i w_i z~_i`` over ``num_uda`` uni-modal (UDA) and
     ``num_cda`` cross-modal (CDA) distillation adapters reading one layer
-    ``f_m`` of one modality, weighted by a :class:`Router`.
+    ``f_m`` of one modality, weighted by a :class:`Router` (Eq. 4).
 
-    Adapter ``i`` (UDAs first) has its own latent tokens and weights:
+    Adapter ``i`` (UDAs first) has its own latent tokens ``z_i`` and
+    residual ``W_i``:
 
-    * UDA (Eq. 2): ``z~_i = TD(z_i, f_m) + W_i f_m``;
-    * CDA (Eq. 3): ``z~_i = CA_i(TD(z_i, f_m), TD(z_i^o, f_o)) + W_i f_m``,
-      where ``f_o`` is the other modality's paired layer; distilling both
-      modalities to ``num_latents`` tokens of ``embed_dims`` lets their
-      widths (e.g. 1536 and 768) differ.
+    * UDA (Eq. 1): ``z~_i = TD(z_i, f_m) + W_i f_m``;
+    * CDA (Eq. 3): ``z~_i = CA(TD(z_i, f_m), TD(z_i^o, f_o)) + W_i f_m``.
 
-    ``TD`` is :class:`TokenDistillation` (Eq. 1), ``W_i f_m`` a
-    :class:`TokenMixingProjection` and ``CA_i`` a cross-attention with output
-    projection. Every adapter distils ``f_m`` and adds ``W_i f_m``, so those
-    two steps run as one bank of ``num_uda + num_cda`` adapters (one fused
-    attention call, one projection); the CDAs' distillation of ``f_o`` and
-    their cross-attention run as a bank of ``num_cda``. Bank ``i`` is
-    exactly adapter ``i`` of the equations (tested against them).
+    ``TD`` is :class:`TokenDistillation` (Eq. 2), ``W_i f_m`` a
+    :class:`TokenMixingProjection` and ``CA`` a cross-attention whose
+    ``W_K``, ``W_V`` map the other modality's width to this one's
+    (:func:`cross_attention`). ``TD(z_i^o, f_o)``, the other modality's
+    distilled tokens, are by default (``cross_tokens='partner'``) those of
+    the other modality's CDA ``i`` on the paired layer, passed in by
+    :class:`MoLTAdapter` (``z_i^o`` are that CDA's latent tokens); with
+    ``cross_tokens='own'`` this CDA distils ``f_o`` itself with latent
+    tokens of its own.
 
-    With a single adapter there is nothing to route: its weight is 1 and no
-    router is built.
+    Every adapter distils ``f_m`` and adds ``W_i f_m``, so those two steps
+    run as one bank of ``num_uda + num_cda`` adapters (one fused attention
+    call, one projection); the CDAs' cross-attention runs as a bank of
+    ``num_cda``. Bank ``i`` is exactly adapter ``i`` of the equations
+    (tested against them).
+
+    The attention weights and the router are the module's own (one weight
+    set per adapter) unless ``shared`` gives modules tied with other FDMs
+    (:class:`MoLTAdapter` ties them per modality). With a single adapter
+    there is nothing to route: its weight is 1 and no router is built.
 
     Args:
         in_dims: Width of this modality's layer tokens.
         other_dims: Width of the paired layer of the other modality.
         num_tokens: Tokens of this modality's layer.
-        embed_dims: Width of the distilled tokens.
         num_latents: Distilled tokens per adapter.
-        num_heads: Attention heads.
+        num_heads: Attention heads ``H``.
         num_uda: Uni-modal adapters.
         num_cda: Cross-modal adapters.
+        embed_dims: Width of the distilled tokens (None: ``in_dims``, the
+            paper's full width).
+        other_embed_dims: Width of the other modality's distilled tokens
+            (None: ``other_dims``).
+        cross_tokens: ``'partner'`` or ``'own'`` (see above).
         router_hidden_dims: Hidden width of the router's MLP.
+        shared: Tied modules replacing this FDM's own: ``'distill'`` (TD
+            weights on ``f_m``, :func:`distillation_attention`), ``'cross'``
+            (:func:`cross_attention`), ``'distill_other'`` (TD weights on
+            ``f_o``, ``cross_tokens='own'`` only) and ``'router'``.
     """
 
     def __init__(self,
                  in_dims: int,
                  other_dims: int,
                  num_tokens: int,
-                 embed_dims: int,
                  num_latents: int,
-                 num_heads: int,
+                 num_heads: int = 8,
                  num_uda: int = 2,
                  num_cda: int = 2,
-                 router_hidden_dims: int = 128):
+                 embed_dims: Optional[int] = None,
+                 other_embed_dims: Optional[int] = None,
+                 cross_tokens: str = 'partner',
+                 router_hidden_dims: int = 128,
+                 shared: Optional[Dict[str, nn.Module]] = None):
         super().__init__()
         if num_uda < 0 or num_cda < 0 or num_uda + num_cda == 0:
             raise ValueError(
                 f'adapter.num_uda={num_uda}, adapter.num_cda={num_cda}: need '
                 'non-negative counts and at least one adapter per layer.')
+        if cross_tokens not in CROSS_TOKENS:
+            raise ValueError(f'adapter.cross_tokens={cross_tokens!r}; use '
+                             f'one of {CROSS_TOKENS}.')
+        shared = shared or {}
         self.num_uda, self.num_cda = num_uda, num_cda
         self.num_adapters = num_uda + num_cda
+        self.cross_tokens = cross_tokens
+        self.embed_dims = embed_dims or in_dims
+        other_embed_dims = other_embed_dims or other_dims
         # TD(z_i, f_m) and W_i f_m of every adapter.
-        self.distill = TokenDistillation(in_dims, embed_dims, num_latents,
-                                         num_heads, self.num_adapters)
+        self.distill = TokenDistillation(
+            in_dims, self.embed_dims, num_latents, num_heads,
+            self.num_adapters, attn=shared.get('distill'))
         self.residual = TokenMixingProjection(num_tokens, in_dims,
-                                              num_latents, embed_dims,
+                                              num_latents, self.embed_dims,
                                               self.num_adapters)
-        # TD(z_i^o, f_o) and CA_i of the CDAs.
+        # TD(z_i^o, f_o) (own tokens only) and CA of the CDAs.
         self.distill_other = TokenDistillation(
-            other_dims, embed_dims, num_latents, num_heads,
-            num_cda) if num_cda else None
-        self.cross_attn = BankedCrossAttention(
-            num_cda, embed_dims, embed_dims, embed_dims,
-            num_heads) if num_cda else None
-        self.router = Router(
-            in_dims, other_dims, self.num_adapters,
-            router_hidden_dims) if self.num_adapters > 1 else None
+            other_dims, other_embed_dims, num_latents, num_heads, num_cda,
+            attn=shared.get('distill_other')) if (
+                num_cda and cross_tokens == 'own') else None
+        self.cross_attn = None
+        if num_cda:
+            self.cross_attn = shared.get('cross') or cross_attention(
+                num_cda, self.embed_dims, other_embed_dims, num_heads)
+        self.router = None
+        if self.num_adapters > 1:
+            self.router = shared.get('router') or Router(
+                in_dims, other_dims, self.num_adapters, router_hidden_dims)
 
-    def adapter_outputs(self, feats: Tensor, other: Tensor) -> Tensor:
+    def cda_tokens(self, distilled: Tensor) -> Tensor:
+        """The CDAs' ``TD(z_i, f_m)`` among :attr:`distill`'s outputs
+        ``(B, num_uda + num_cda, num_latents, C)``: what the other
+        modality's CDAs read with ``cross_tokens='partner'``."""
+        return distilled[:, self.num_uda:]
+
+    def adapter_outputs(self,
+                        feats: Tensor,
+                        other: Tensor,
+                        partner: Optional[Tensor] = None,
+                        distilled: Optional[Tensor] = None) -> Tensor:
         """Every adapter's ``z~_i``.
 
         Args:
             feats: ``(B, N_m, in_dims)``, this modality's layer.
             other: ``(B, N_o, other_dims)``, the paired layer.
+            partner: ``(B, num_cda, num_latents, other_embed_dims)``, the
+                other modality's CDA tokens (``cross_tokens='partner'``).
+            distilled: ``self.distill(feats)`` if already computed.
 
         Returns:
             ``(B, num_uda + num_cda, num_latents, embed_dims)``, UDAs first.
         """
-        distilled = self.distill(feats)
+        if distilled is None:
+            distilled = self.distill(feats)
         if self.num_cda:
+            if self.distill_other is not None:
+                partner = self.distill_other(other)
+            elif partner is None:
+                raise ValueError(
+                    "cross_tokens='partner': the CDAs need the other "
+                    "modality's CDA tokens (MoLTAdapter passes them).")
             uni, cross_queries = distilled.split(
                 [self.num_uda, self.num_cda], dim=1)
-            cross = self.cross_attn(cross_queries, self.distill_other(other))
+            cross = self.cross_attn(cross_queries, partner)
             distilled = torch.cat([uni, cross], dim=1)
         return distilled + self.residual(feats)
 
-    def forward(self, feats: Tensor, other: Tensor) -> Tuple[Tensor, Tensor]:
-        """Args:
-            feats: ``(B, N_m, in_dims)``, this modality's layer.
-            other: ``(B, N_o, other_dims)``, the paired layer.
+    def forward(self,
+                feats: Tensor,
+                other: Tensor,
+                partner: Optional[Tensor] = None,
+                distilled: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Args: as :meth:`adapter_outputs`.
 
         Returns:
             Tokens ``(B, num_latents, embed_dims)`` and router weights
             ``(B, num_uda + num_cda)`` (UDAs first).
         """
-        outputs = self.adapter_outputs(feats, other)
+        outputs = self.adapter_outputs(feats, other, partner, distilled)
         if self.router is None:
             weights = outputs.new_ones(outputs.shape[0], 1)
         else:

@@ -7,9 +7,17 @@ from torch import Tensor, nn
 from molt.registry import MODELS
 from ..utils import (BackboneLayout, LayerSelection, pair_by_relative_depth,
                      resolve_layers)
-from .fdm import FeatureDistillationModule
+from .fdm import FeatureDistillationModule, cross_attention
+from .router import Router
+from .token_distillation import distillation_attention
 
 __all__ = ['MoLTAdapter']
+
+MODALITIES = ('visual', 'audio')
+#: What one set of TD / CA weights serves.
+WEIGHT_SCOPES = ('modality', 'adapter')
+#: What one router serves.
+ROUTER_SCOPES = ('layer', 'modality')
 
 
 @MODELS.register_module()
@@ -20,10 +28,34 @@ class MoLTAdapter(BaseModule):
     This scheme covers MoLT (late layers, 2 UDA + 2 CDA, a router) and the
     Mettle-style baseline (every layer, 1 UDA, no CDA) by configuration.
 
+    **Widths.** By default (``embed_dims=None``) the latent tokens of a
+    modality are as wide as its tapped layers, ``D_m`` (Swin-V2-L's late
+    blocks 1536, HTS-AT's 768), as the paper's ``z in R^{N x D_m}`` and
+    ``W^{Q,K,V}_m in R^{D_m x H d_H}`` with ``H d_H = D_m`` say; ``W f`` is
+    then a pure token-mixing map. When the selected layers of a modality
+    differ in width (e.g. ``'early+late'``), the widest sets ``D_m`` and the
+    narrower layers' adapters project into it. An int ``embed_dims`` gives
+    both modalities that narrower width instead (used by the tiny demos).
+
+    **Weights.** ``weight_scope='modality'`` (default) reads ``W_m``
+    literally: one set of TD weights per modality (and layer width), tied
+    across its adapters and layers, and one CA per modality; the adapters
+    differ by their latent tokens ``z_i`` and residuals ``W_i``.
+    ``'adapter'`` gives every adapter of every layer its own TD (and every
+    CDA its own CA) weights. ``router_scope='layer'`` (default) builds one
+    router per layer and modality (Eq. 4 routes the adapters of a layer);
+    ``'modality'`` ties one router across a modality's layers of equal
+    width. Tied modules are registered in every FDM that uses them, as in
+    weight tying: ``parameters()`` yields them once (an mmengine
+    ``paramwise_cfg`` then needs ``bypass_duplicate=True``).
+
     Each selected layer of one modality is paired with the other modality's
     selected layer at the same relative depth (see
     :func:`~molt.models.utils.pair_by_relative_depth`); the pair feeds the
-    router and the CDAs.
+    router and the CDAs. With ``cross_tokens='partner'`` (default) the CDA
+    ``i`` of a layer attends to the distilled tokens of the other
+    modality's CDA ``i`` on the paired layer (``TD(z_c^o, f_o)`` with
+    ``z_c^o`` that CDA's latents).
 
     Args:
         visual: Layout of the visual backbone (filled in by the model).
@@ -33,9 +65,14 @@ class MoLTAdapter(BaseModule):
         num_uda: Uni-modal adapters per layer (paper: 2).
         num_cda: Cross-modal adapters per layer (paper: 2).
         num_latents: Distilled tokens per modality (paper: 8; 4 for AVS).
-        num_heads: Attention heads of the adapters.
-        embed_dims: Width of the distilled tokens.
-        router_hidden_dims: Hidden width of each router.
+        num_heads: Attention heads ``H`` (must divide every token width).
+        embed_dims: Width of the distilled tokens of both modalities, or
+            None for each modality's own width ``D_m``.
+        weight_scope: ``'modality'`` or ``'adapter'`` (see above).
+        cross_tokens: ``'partner'`` or ``'own'`` (see
+            :class:`FeatureDistillationModule`).
+        router_scope: ``'layer'`` or ``'modality'`` (see above).
+        router_hidden_dims: Hidden width of each router (AVMoE's 128).
     """
 
     #: Reads frozen features; the model runs the backbones under no_grad.
@@ -49,11 +86,21 @@ class MoLTAdapter(BaseModule):
                  num_uda: int = 2,
                  num_cda: int = 2,
                  num_latents: int = 8,
-                 num_heads: int = 4,
-                 embed_dims: int = 64,
-                 router_hidden_dims: int = 64,
+                 num_heads: int = 8,
+                 embed_dims: Optional[int] = None,
+                 weight_scope: str = 'modality',
+                 cross_tokens: str = 'partner',
+                 router_scope: str = 'layer',
+                 router_hidden_dims: int = 128,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
+        for field, value, choices in (
+            ('weight_scope', weight_scope, WEIGHT_SCOPES),
+            ('router_scope', router_scope, ROUTER_SCOPES)):
+            if value not in choices:
+                raise ValueError(f'adapter.{field}={value!r}; use one of '
+                                 f'{choices}.')
+        layouts = dict(visual=visual, audio=audio)
         self.visual_layers = resolve_layers(visual_layers, visual.num_layers,
                                             'adapter.visual_layers')
         self.audio_layers = resolve_layers(audio_layers, audio.num_layers,
@@ -63,47 +110,97 @@ class MoLTAdapter(BaseModule):
         self.audio_partners = pair_by_relative_depth(self.audio_layers,
                                                      self.visual_layers)
         self.num_latents = num_latents
-        self.embed_dims = embed_dims
-        common = dict(
-            embed_dims=embed_dims,
-            num_latents=num_latents,
-            num_heads=num_heads,
-            num_uda=num_uda,
-            num_cda=num_cda,
-            router_hidden_dims=router_hidden_dims)
-        self.visual_fdms = self._build_fdms(visual, audio, self.visual_layers,
-                                            self.audio_layers,
-                                            self.visual_partners, common)
-        self.audio_fdms = self._build_fdms(audio, visual, self.audio_layers,
-                                           self.visual_layers,
-                                           self.audio_partners, common)
+        self.num_uda, self.num_cda = num_uda, num_cda
+        self.cross_tokens = cross_tokens
+        self._out_dims = {
+            name: embed_dims or max(layouts[name].dims[layer]
+                                    for layer in self._layers(name))
+            for name in MODALITIES
+        }
+        tied = self._tied_modules(layouts, num_heads, weight_scope,
+                                  router_scope, router_hidden_dims)
+        for name, other in (MODALITIES, MODALITIES[::-1]):
+            fdms = nn.ModuleList()
+            for layer, partner in zip(self._layers(name),
+                                      self._partners(name)):
+                other_layer = self._layers(other)[partner]
+                in_dims = layouts[name].dims[layer]
+                other_dims = layouts[other].dims[other_layer]
+                fdms.append(FeatureDistillationModule(
+                    in_dims=in_dims,
+                    other_dims=other_dims,
+                    num_tokens=layouts[name].num_tokens[layer],
+                    num_latents=num_latents,
+                    num_heads=num_heads,
+                    num_uda=num_uda,
+                    num_cda=num_cda,
+                    embed_dims=self._out_dims[name],
+                    other_embed_dims=self._out_dims[other],
+                    cross_tokens=cross_tokens,
+                    router_hidden_dims=router_hidden_dims,
+                    shared={
+                        role: tied[key]
+                        for role, key in (
+                            ('distill', (name, in_dims)),
+                            ('distill_other', (other, other_dims)),
+                            ('cross', (name, )),
+                            ('router', (name, in_dims, other_dims)))
+                        if key in tied
+                    }))
+            self.add_module(f'{name}_fdms', fdms)
 
-    @staticmethod
-    def _build_fdms(own: BackboneLayout, other: BackboneLayout,
-                    layers: Sequence[int], other_layers: Sequence[int],
-                    partners: Sequence[int], common: dict) -> nn.ModuleList:
-        return nn.ModuleList(
-            FeatureDistillationModule(
-                in_dims=own.dims[layer],
-                other_dims=other.dims[other_layers[partner]],
-                num_tokens=own.num_tokens[layer],
-                **common) for layer, partner in zip(layers, partners))
+    def _layers(self, name: str) -> List[int]:
+        return getattr(self, f'{name}_layers')
+
+    def _partners(self, name: str) -> List[int]:
+        return getattr(self, f'{name}_partners')
+
+    def _tied_modules(self, layouts: Dict[str, BackboneLayout],
+                      num_heads: int, weight_scope: str, router_scope: str,
+                      router_hidden_dims: int) -> dict:
+        """Modules tied across FDMs, keyed by modality and widths: TD
+        weights per (modality, layer width), a CA per modality, a router
+        per (modality, widths of the pair)."""
+        tied = {}
+        num_adapters = self.num_uda + self.num_cda
+        for name, other in (MODALITIES, MODALITIES[::-1]):
+            pairs = [(layouts[name].dims[layer],
+                      layouts[other].dims[self._layers(other)[partner]])
+                     for layer, partner in zip(self._layers(name),
+                                               self._partners(name))]
+            if weight_scope == 'modality':
+                for in_dims, _ in pairs:
+                    tied[(name, in_dims)] = distillation_attention(
+                        1, in_dims, self._out_dims[name], num_heads)
+                if self.num_cda:
+                    tied[(name, )] = cross_attention(
+                        1, self._out_dims[name], self._out_dims[other],
+                        num_heads)
+            if router_scope == 'modality' and num_adapters > 1:
+                for in_dims, other_dims in pairs:
+                    tied[(name, in_dims, other_dims)] = Router(
+                        in_dims, other_dims, num_adapters,
+                        router_hidden_dims)
+        return tied
 
     @property
     def out_dims(self) -> Dict[str, int]:
         """Width of the tokens this scheme gives each modality."""
-        return dict(visual=self.embed_dims, audio=self.embed_dims)
+        return dict(self._out_dims)
 
     def forward(self, visual_feats: Sequence[Tensor],
                 audio_feats: Sequence[Tensor]) -> Dict[str, List[Tensor]]:
         """Distils every selected layer into layer-wise tokens.
+
+        All FDMs first distil their own layer (``TD(z_i, f_m)`` of every
+        adapter); the CDAs then attend to their partner's CDA tokens.
 
         Args:
             visual_feats: ``(B, N_l, C_l)`` per entry of ``visual_layers``.
             audio_feats: ``(B, N_l, C_l)`` per entry of ``audio_layers``.
 
         Returns:
-            ``visual``/``audio``: lists of ``(B, num_latents, embed_dims)``
+            ``visual``/``audio``: lists of ``(B, num_latents, D_m)``
             layer-wise tokens, one per selected layer; ``visual_router``/
             ``audio_router``: lists of router weights ``(B, num_adapters)``.
         """
@@ -113,16 +210,23 @@ class MoLTAdapter(BaseModule):
                 f'MoLTAdapter expects {len(self.visual_layers)} visual and '
                 f'{len(self.audio_layers)} audio layers, got '
                 f'{len(visual_feats)} and {len(audio_feats)}.')
+        feats = dict(visual=visual_feats, audio=audio_feats)
+        fdms = dict(visual=self.visual_fdms, audio=self.audio_fdms)
+        distilled = {
+            name: [fdm.distill(f) for fdm, f in zip(fdms[name], feats[name])]
+            for name in MODALITIES
+        }
         outputs = {}
-        for name, fdms, feats, others, partners in (
-            ('visual', self.visual_fdms, visual_feats, audio_feats,
-             self.visual_partners),
-            ('audio', self.audio_fdms, audio_feats, visual_feats,
-             self.audio_partners),
-        ):
-            results = [
-                fdm(f, others[p]) for fdm, f, p in zip(fdms, feats, partners)
-            ]
+        for name, other in (MODALITIES, MODALITIES[::-1]):
+            results = []
+            for i, partner in enumerate(self._partners(name)):
+                partner_tokens = None
+                if self.num_cda and self.cross_tokens == 'partner':
+                    partner_tokens = fdms[other][partner].cda_tokens(
+                        distilled[other][partner])
+                results.append(fdms[name][i](
+                    feats[name][i], feats[other][partner], partner_tokens,
+                    distilled[name][i]))
             outputs[name] = [tokens for tokens, _ in results]
             outputs[f'{name}_router'] = [weights for _, weights in results]
         return outputs

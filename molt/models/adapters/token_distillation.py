@@ -1,18 +1,45 @@
-"""Token distillation (paper Eq. 1) and the residual projection W f."""
+"""Token distillation (paper Eq. 2) and the residual projection W f."""
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
 from .attention import BankedCrossAttention
 
-__all__ = ['TokenDistillation', 'TokenMixingProjection']
+__all__ = [
+    'TokenDistillation', 'TokenMixingProjection', 'distillation_attention'
+]
+
+
+def distillation_attention(num_banks: int, in_dims: int, embed_dims: int,
+                           num_heads: int) -> BankedCrossAttention:
+    """The weights of ``TD``: ``W_Q`` (``embed_dims -> embed_dims``, on the
+    latent tokens) and ``W_K``, ``W_V`` (``in_dims -> embed_dims``, on the
+    layer's tokens), ``num_heads`` heads of ``embed_dims / num_heads``
+    (``H d_H = embed_dims``), no output projection.
+
+    Args:
+        num_banks: Weight sets: one per adapter, or 1 for weights shared by
+            several adapters.
+        in_dims: Width of the layer's tokens ``f``.
+        embed_dims: Width of the latent tokens and of the output.
+        num_heads: ``H``.
+    """
+    return BankedCrossAttention(num_banks, embed_dims, in_dims, embed_dims,
+                                num_heads, out_proj=False)
 
 
 class TokenDistillation(nn.Module):
     """``TD(z, f) = softmax(z W_Q (f W_K)^T / sqrt(d_H)) f W_V`` for a bank of
-    ``num_adapters`` adapters, each with its own latent tokens and weights.
+    ``num_adapters`` adapters, each with its own latent tokens ``z``
+    (``num_latents x embed_dims``).
 
-    Learnable latent tokens ``z`` (``num_latents x embed_dims``) query a
-    layer's tokens ``f`` and distil them into ``num_latents`` tokens.
+    At full width (``embed_dims == in_dims = D_m``) the latent tokens and
+    ``W_{Q,K,V} in R^{D_m x H d_H}`` with ``H d_H = D_m`` are exactly the
+    paper's. The weights are either the module's own (one set per adapter)
+    or ``attn``, a :func:`distillation_attention` tied with other modules
+    (the same module object registered in each; ``parameters()`` yields
+    it once).
 
     Args:
         in_dims: Width of ``f``.
@@ -20,17 +47,23 @@ class TokenDistillation(nn.Module):
         num_latents: Number of latent tokens.
         num_heads: Attention heads.
         num_adapters: Adapters in the bank.
+        attn: Shared weights (a :class:`BankedCrossAttention` with one bank
+            or ``num_adapters`` banks), or None to build one set per adapter.
     """
 
-    def __init__(self, in_dims: int, embed_dims: int, num_latents: int,
-                 num_heads: int, num_adapters: int = 1):
+    def __init__(self,
+                 in_dims: int,
+                 embed_dims: int,
+                 num_latents: int,
+                 num_heads: int,
+                 num_adapters: int = 1,
+                 attn: Optional[BankedCrossAttention] = None):
         super().__init__()
         self.latents = nn.Parameter(
             torch.zeros(num_adapters, num_latents, embed_dims))
         nn.init.trunc_normal_(self.latents, std=0.02)
-        self.attn = BankedCrossAttention(
-            num_adapters, embed_dims, in_dims, embed_dims, num_heads,
-            out_proj=False)
+        self.attn = attn if attn is not None else distillation_attention(
+            num_adapters, in_dims, embed_dims, num_heads)
 
     def forward(self, feats: Tensor) -> Tensor:
         """``(B, N, in_dims)`` -> ``(B, num_adapters, num_latents,
@@ -40,15 +73,18 @@ class TokenDistillation(nn.Module):
 
 
 class TokenMixingProjection(nn.Module):
-    """The residual ``W f`` of Eq. 2-3, read as a linear map of the whole
-    token matrix: ``W f = P (f Q)`` with ``P`` (``num_latents x N``) mixing
-    the token axis and ``Q`` (``in_dims -> embed_dims``, affine) the
-    channels; one ``(P, Q)`` per adapter of the bank.
+    """The residual ``W f`` of the UDA and CDA (paper Eq. 1 and 3), one per
+    adapter of the bank.
 
-    The distilled tokens have ``num_latents`` rows while ``f`` has ``N``,
-    so a channel-only projection cannot be added to them; ``P`` starts as
-    average pooling (every row ``1/N``), so at initialisation each latent
-    token's residual is the projected mean token of the layer.
+    The distilled tokens have ``num_latents`` rows while ``f`` has ``N``, so
+    ``W`` must act on the token axis: ``W f = P f`` with ``P``
+    (``num_latents x N``) mixing tokens. When the distilled tokens are as
+    wide as ``f`` (MoLT at full width) that is all; when they are narrower
+    (``embed_dims`` set) or the layer is narrower than the modality's widest
+    tapped layer, a channel projection follows: ``W f = P (f Q)`` with ``Q``
+    (``in_dims -> embed_dims``, affine). ``P`` starts as average pooling
+    (every row ``1/N``), so at initialisation each latent token's residual
+    is the (projected) mean token of the layer.
 
     Args:
         num_tokens: ``N``, tokens of the layer (fixed by the backbone's
@@ -68,7 +104,8 @@ class TokenMixingProjection(nn.Module):
             torch.full((num_adapters, num_latents, num_tokens),
                        1.0 / num_tokens))
         # Every adapter's Q in one matmul: they read the same f.
-        self.channel_proj = nn.Linear(in_dims, num_adapters * embed_dims)
+        self.channel_proj = (None if in_dims == embed_dims else nn.Linear(
+            in_dims, num_adapters * embed_dims))
 
     def forward(self, feats: Tensor) -> Tensor:
         """``(B, N, in_dims)`` -> ``(B, num_adapters, num_latents,
@@ -78,7 +115,9 @@ class TokenMixingProjection(nn.Module):
                 f'TokenMixingProjection was built for {self.num_tokens} '
                 f'tokens per layer, got {feats.shape[1]}; the backbone input '
                 'size must match the one the adapter was built for.')
+        token_mix = self.token_mix.to(feats.dtype)
+        if self.channel_proj is None:
+            return torch.einsum('etn,bnd->betd', token_mix, feats)
         projected = self.channel_proj(feats).unflatten(
             -1, (self.num_adapters, -1))  # (B, N, E, d)
-        return torch.einsum('etn,bned->betd',
-                            self.token_mix.to(feats.dtype), projected)
+        return torch.einsum('etn,bned->betd', token_mix, projected)

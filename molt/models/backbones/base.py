@@ -8,6 +8,15 @@ that sequential adapters (LAVisH) use to add their outputs inside blocks.
 timm (>= 0.9) runs each stage's patch merging *first* and keeps tokens NHWC,
 so block ``i`` of the flat block list is: the stage's ``downsample`` if ``i``
 opens a stage, then ``stage.blocks[j]``.
+
+Pretrained weights are loaded by ``init_weights()`` (the OpenMMLab
+convention, which the Runner follows), not at build time. Until then a
+backbone built with ``pretrained=PATH`` holds random weights, so it refuses
+to run (:meth:`FrozenSwinBackbone.forward`, and the stepping calls
+:meth:`~FrozenSwinBackbone.forward_downsample` /
+:meth:`~FrozenSwinBackbone.forward_block`) with a message saying to call
+``init_weights()``. Loading a state dict that holds every backbone weight
+(a molt checkpoint, as ``tools/test.py`` does) counts as loaded too.
 """
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
@@ -66,6 +75,29 @@ class FrozenSwinBackbone(BaseModule):
         self.requires_grad_(False)
         self.eval()
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A state dict holding every weight of this backbone (a checkpoint
+        # of the whole model) replaces the random initialisation as well as
+        # init_weights() would.
+        own = self.state_dict()
+        if all(prefix + key in state_dict
+               and state_dict[prefix + key].shape == value.shape
+               for key, value in own.items()):
+            self._is_init = True
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _check_weights_loaded(self) -> None:
+        """Refuses to compute features from random weights by accident."""
+        pretrained = getattr(self, 'pretrained', None)
+        if pretrained is not None and not self._is_init:
+            raise RuntimeError(
+                f'{type(self).__name__}: the pretrained weights {pretrained} '
+                'are not loaded yet, so the backbone holds random weights. '
+                'Call init_weights() on the model (or the backbone) after '
+                'building it; the Runner does this when training, but code '
+                'that builds the model itself must do it too. Build with '
+                'pretrained=None to use random weights on purpose.')
+
     @property
     def num_layers(self) -> int:
         return len(self._blocks)
@@ -108,6 +140,7 @@ class FrozenSwinBackbone(BaseModule):
     def forward_downsample(self, x: Tensor, stage_index: int) -> Tensor:
         """Enters stage ``stage_index``: its patch merging (identity for
         stage 0), NHWC in and out."""
+        self._check_weights_loaded()
         return self.encoder.layers[stage_index].downsample(x)
 
     def forward_block(self,
@@ -134,6 +167,7 @@ class FrozenSwinBackbone(BaseModule):
         Returns:
             NHWC tokens leaving the block.
         """
+        self._check_weights_loaded()
         block = self.block(index)
         if attn_adapter is None and mlp_adapter is None:
             return block(x)
@@ -146,6 +180,55 @@ class FrozenSwinBackbone(BaseModule):
         if mlp_adapter is not None:
             update = update + mlp_adapter(x.flatten(1, 2)).view(shape)
         return x + update
+
+    def forward_attn_residual(
+            self,
+            x: Tensor,
+            index: int,
+            adapter: Optional[BlockAdapter] = None) -> Tensor:
+        """The first half of block ``index``:
+        ``x + attn_branch(x) (+ adapter(x))``.
+
+        With :meth:`forward_mlp_residual` it lets two backbones step in
+        lockstep half a block at a time, so that an adapter beside one
+        backbone's MLP branch reads the other backbone's state after its
+        attention (DG-SCT's and AVMoE's placement). Both halves in a row
+        equal :meth:`forward_block`.
+
+        Args:
+            x: NHWC tokens ``(B, H, W, C)`` entering the block.
+            index: Flat block index in ``[0, num_layers)``.
+            adapter: Maps ``(B, N, C)`` tokens to a ``(B, N, C)`` update.
+
+        Returns:
+            NHWC tokens entering the MLP branch.
+        """
+        self._check_weights_loaded()
+        update = self._attn_branch(self.block(index), x)
+        if adapter is not None:
+            update = update + adapter(x.flatten(1, 2)).view(x.shape)
+        return x + update
+
+    def forward_mlp_residual(self,
+                             x: Tensor,
+                             index: int,
+                             adapter: Optional[BlockAdapter] = None) -> Tensor:
+        """The second half of block ``index``:
+        ``x + mlp_branch(x) (+ adapter(x))`` (see
+        :meth:`forward_attn_residual`); NHWC in and out."""
+        self._check_weights_loaded()
+        update = self._mlp_branch(self.block(index), x)
+        if adapter is not None:
+            update = update + adapter(x.flatten(1, 2)).view(x.shape)
+        return x + update
+
+    def forward_final_norm(self, x: Tensor) -> Tensor:
+        """The encoder's final LayerNorm (frozen, from the checkpoint) on
+        tokens leaving the last block, ``(..., C)`` in and out. The readers
+        above stop before it; the peers (DG-SCT, AVMoE) apply Swin-V2's to
+        its last output."""
+        self._check_weights_loaded()
+        return self.encoder.norm(x)
 
     @staticmethod
     def to_tokens(x: Tensor) -> Tensor:
@@ -176,6 +259,7 @@ class FrozenSwinBackbone(BaseModule):
             ``out_layers``; with ``return_stage_maps`` a tuple
             ``(tokens, maps)`` where ``maps[s]`` is ``(B, C_s, H_s, W_s)``.
         """
+        self._check_weights_loaded()
         if isinstance(out_layers, int):
             out_layers = [out_layers]
         indices = [

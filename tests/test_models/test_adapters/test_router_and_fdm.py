@@ -3,7 +3,7 @@ import torch
 
 from molt.models.adapters import (FeatureDistillationModule,
                                   MultiheadCrossAttention, Router,
-                                  TokenDistillation, TokenMixingProjection)
+                                  TokenDistillation)
 
 
 def test_router_weights_sum_to_one():
@@ -14,8 +14,8 @@ def test_router_weights_sum_to_one():
     assert (weights > 0).all()
 
 
-def _single_td(bank: TokenDistillation, e: int) -> TokenDistillation:
-    """Adapter ``e`` of a bank as a stand-alone Eq. 1 module."""
+def single_td(bank: TokenDistillation, e: int) -> TokenDistillation:
+    """Adapter ``e`` of a bank as a stand-alone Eq. 2 module."""
     latents, embed_dims = bank.latents.shape[1:]
     in_dims = bank.attn.kv_proj.weight.shape[1]
     single = TokenDistillation(in_dims, embed_dims, latents,
@@ -25,62 +25,97 @@ def _single_td(bank: TokenDistillation, e: int) -> TokenDistillation:
     return single
 
 
-def _single_residual(bank: TokenMixingProjection, e: int,
-                     embed_dims: int) -> TokenMixingProjection:
-    latents, tokens = bank.token_mix.shape[1:]
-    in_dims = bank.channel_proj.in_features
-    single = TokenMixingProjection(tokens, in_dims, latents, embed_dims)
-    rows = slice(e * embed_dims, (e + 1) * embed_dims)
-    single.load_state_dict(dict(
-        token_mix=bank.token_mix[e:e + 1],
-        **{'channel_proj.weight': bank.channel_proj.weight[rows],
-           'channel_proj.bias': bank.channel_proj.bias[rows]}))
-    return single
-
-
-def _single_cross_attention(bank, e: int) -> MultiheadCrossAttention:
-    dims = bank.q_proj.weight.shape[-1]
-    single = MultiheadCrossAttention(dims, dims, dims, bank.num_heads)
+def single_cross_attention(bank, e: int) -> MultiheadCrossAttention:
+    """CA of CDA ``e`` (no output projection, like TD)."""
+    query_dims = bank.q_proj.weight.shape[1]
+    kv_dims = bank.kv_proj.weight.shape[1]
+    embed_dims = bank.q_proj.weight.shape[-1]
+    single = MultiheadCrossAttention(query_dims, kv_dims, embed_dims,
+                                     bank.num_heads, out_proj=False)
     single.load_state_dict({k: v[e:e + 1]
                             for k, v in bank.state_dict().items()})
     return single
 
 
-def test_fdm_adapters_are_eq2_and_eq3():
-    """Bank i of the FDM is UDA i (Eq. 2) or CDA i - N_UDA (Eq. 3), built
-    from stand-alone modules, with unequal widths and token counts (a
-    1536-vs-768 situation in miniature)."""
+def test_full_width_fdm_adapters_are_eq1_and_eq3():
+    """Bank i of a full-width FDM is UDA i (Eq. 1) or CDA i - N_UDA (Eq. 3),
+    rebuilt from stand-alone modules: latent tokens as wide as the layer
+    (48), ``W f`` a pure token-mixing map, and the CA's keys/values mapping
+    the partner's 24-wide tokens into this modality's width (a 1536-vs-768
+    situation in miniature)."""
     fdm = FeatureDistillationModule(in_dims=48, other_dims=24, num_tokens=36,
-                                    embed_dims=16, num_latents=4,
-                                    num_heads=2, num_uda=2, num_cda=2)
+                                    num_latents=4, num_heads=2, num_uda=2,
+                                    num_cda=2)
+    assert fdm.embed_dims == 48 and fdm.residual.channel_proj is None
+    assert fdm.distill.latents.shape == (4, 4, 48)
+    assert fdm.cross_attn.kv_proj.weight.shape == (2, 24, 2 * 48)
     feats, other = torch.randn(2, 36, 48), torch.randn(2, 64, 24)
-    outputs = fdm.adapter_outputs(feats, other)
-    assert outputs.shape == (2, 4, 4, 16)
+    partner = torch.randn(2, 2, 4, 24)  # the audio CDAs' TD(z_c^a, f_a)
+    outputs = fdm.adapter_outputs(feats, other, partner)
+    assert outputs.shape == (2, 4, 4, 48)
     for i in range(4):
-        own = _single_td(fdm.distill, i)(feats)[:, 0]
-        residual = _single_residual(fdm.residual, i, 16)(feats)[:, 0]
+        own = single_td(fdm.distill, i)(feats)[:, 0]
+        residual = fdm.residual.token_mix[i] @ feats  # P_i f, (2, 4, 48)
         if i < 2:  # UDA: TD(z_i, f_m) + W_i f_m
             expected = own + residual
         else:  # CDA: CA_i(TD(z_i, f_m), TD(z_i^o, f_o)) + W_i f_m
-            context = _single_td(fdm.distill_other, i - 2)(other)[:, 0]
-            cross = _single_cross_attention(fdm.cross_attn, i - 2)
-            expected = cross(own, context) + residual
+            cross = single_cross_attention(fdm.cross_attn, i - 2)
+            expected = cross(own, partner[:, i - 2]) + residual
         torch.testing.assert_close(outputs[:, i], expected)
     # UDAs ignore the other modality; CDAs depend on it.
-    changed = fdm.adapter_outputs(feats, torch.randn(2, 64, 24))
+    changed = fdm.adapter_outputs(feats, other, torch.randn(2, 2, 4, 24))
     torch.testing.assert_close(changed[:, :2], outputs[:, :2])
     assert not torch.allclose(changed[:, 2:], outputs[:, 2:])
+    assert fdm.cda_tokens(fdm.distill(feats)).shape == (2, 2, 4, 48)
+
+
+def test_partner_tokens_are_required():
+    fdm = FeatureDistillationModule(12, 6, 7, num_latents=3, num_heads=2)
+    with pytest.raises(ValueError, match="cross_tokens='partner'"):
+        fdm(torch.randn(2, 7, 12), torch.randn(2, 5, 6))
+
+
+def test_own_cross_tokens_distil_the_other_modality():
+    """``cross_tokens='own'``: a CDA distils ``f_o`` with latent tokens of
+    its own, at the other modality's width."""
+    fdm = FeatureDistillationModule(in_dims=16, other_dims=8, num_tokens=5,
+                                    num_latents=3, num_heads=2,
+                                    cross_tokens='own')
+    assert fdm.distill_other.latents.shape == (2, 3, 8)
+    feats, other = torch.randn(2, 5, 16), torch.randn(2, 9, 8)
+    outputs = fdm.adapter_outputs(feats, other)
+    for e in range(2):
+        context = single_td(fdm.distill_other, e)(other)[:, 0]
+        own = single_td(fdm.distill, 2 + e)(feats)[:, 0]
+        expected = (single_cross_attention(fdm.cross_attn, e)(own, context)
+                    + fdm.residual.token_mix[2 + e] @ feats)
+        torch.testing.assert_close(outputs[:, 2 + e], expected)
+
+
+def test_narrow_fdm_projects_channels():
+    """An ``embed_dims`` narrower than the layer adds ``Q`` to ``W f``."""
+    fdm = FeatureDistillationModule(in_dims=12, other_dims=6, num_tokens=7,
+                                    num_latents=3, num_heads=2, num_uda=1,
+                                    num_cda=0, embed_dims=8)
+    feats = torch.randn(2, 7, 12)
+    proj = fdm.residual.channel_proj
+    expected = (single_td(fdm.distill, 0)(feats)[:, 0]
+                + fdm.residual.token_mix[0] @ proj(feats))
+    tokens, weights = fdm(feats, torch.randn(2, 5, 6))
+    torch.testing.assert_close(tokens, expected)
+    assert tokens.shape == (2, 3, 8) and fdm.router is None
 
 
 def test_fdm_is_the_routed_sum_of_its_adapters():
     fdm = FeatureDistillationModule(in_dims=12, other_dims=6, num_tokens=7,
-                                    embed_dims=8, num_latents=3, num_heads=2,
-                                    num_uda=2, num_cda=2)
+                                    num_latents=3, num_heads=2, num_uda=2,
+                                    num_cda=2)
     assert fdm.num_adapters == 4
     feats, other = torch.randn(2, 7, 12), torch.randn(2, 5, 6)
-    tokens, weights = fdm(feats, other)
-    assert tokens.shape == (2, 3, 8)
-    adapters = fdm.adapter_outputs(feats, other)
+    partner = torch.randn(2, 2, 3, 6)
+    tokens, weights = fdm(feats, other, partner)
+    assert tokens.shape == (2, 3, 12)
+    adapters = fdm.adapter_outputs(feats, other, partner)
     expected = sum(weights[:, i, None, None] * adapters[:, i]
                    for i in range(4))
     torch.testing.assert_close(tokens, expected)
@@ -89,8 +124,8 @@ def test_fdm_is_the_routed_sum_of_its_adapters():
 
 @pytest.mark.parametrize('num_uda,num_cda', [(1, 0), (0, 1)])
 def test_single_adapter_needs_no_router(num_uda, num_cda):
-    fdm = FeatureDistillationModule(12, 6, 7, 8, 3, 2, num_uda=num_uda,
-                                    num_cda=num_cda)
+    fdm = FeatureDistillationModule(12, 6, 7, 3, 2, num_uda=num_uda,
+                                    num_cda=num_cda, cross_tokens='own')
     assert fdm.router is None
     assert (fdm.cross_attn is None) == (num_cda == 0)
     feats, other = torch.randn(2, 7, 12), torch.randn(2, 5, 6)
@@ -100,7 +135,11 @@ def test_single_adapter_needs_no_router(num_uda, num_cda):
                                fdm.adapter_outputs(feats, other)[:, 0])
 
 
-@pytest.mark.parametrize('num_uda,num_cda', [(0, 0), (-1, 2)])
-def test_bad_adapter_counts_name_the_fields(num_uda, num_cda):
-    with pytest.raises(ValueError, match='adapter.num_uda'):
-        FeatureDistillationModule(12, 6, 7, 8, 3, 2, num_uda, num_cda)
+@pytest.mark.parametrize('kwargs,field', [
+    (dict(num_uda=0, num_cda=0), 'adapter.num_uda'),
+    (dict(num_uda=-1), 'adapter.num_uda'),
+    (dict(cross_tokens='both'), 'adapter.cross_tokens'),
+])
+def test_bad_options_name_the_fields(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        FeatureDistillationModule(12, 6, 7, 3, 2, **kwargs)

@@ -17,7 +17,7 @@ def layouts(tiny_swin_cfg, tiny_htsat_cfg):
 def test_molt_defaults_read_the_last_two_blocks(layouts):
     visual, audio = layouts
     adapter = MoLTAdapter(BackboneLayout.of(visual), BackboneLayout.of(audio),
-                          embed_dims=16, num_latents=5)
+                          embed_dims=16, num_latents=5, num_heads=4)
     assert adapter.visual_layers == [6, 7]
     assert adapter.audio_layers == [3, 4]
     assert adapter.visual_partners == [0, 1]
@@ -31,9 +31,135 @@ def test_molt_defaults_read_the_last_two_blocks(layouts):
         torch.testing.assert_close(weights.sum(-1), torch.ones(2))
 
 
+# The late blocks of a Swin-V2-L / HTS-AT pair in miniature: visual 48 wide
+# (3x3 tokens), audio 24 wide (4x4 tokens).
+VISUAL = BackboneLayout(dims=[12, 24, 48, 48], num_tokens=[144, 36, 9, 9],
+                        stages=[0, 1, 2, 2])
+AUDIO = BackboneLayout(dims=[6, 12, 24, 24], num_tokens=[256, 64, 16, 16],
+                       stages=[0, 1, 2, 2])
+
+
+def late_features(batch=2):
+    visual = [torch.randn(batch, 9, 48) for _ in range(2)]
+    audio = [torch.randn(batch, 16, 24) for _ in range(2)]
+    return visual, audio
+
+
+def test_full_width_tokens_per_modality():
+    adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4)
+    assert adapter.out_dims == dict(visual=48, audio=24)
+    out = adapter(*late_features())
+    assert [t.shape for t in out['visual']] == [(2, 4, 48)] * 2
+    assert [t.shape for t in out['audio']] == [(2, 4, 24)] * 2
+    for fdm in list(adapter.visual_fdms) + list(adapter.audio_fdms):
+        assert fdm.residual.channel_proj is None  # W f mixes tokens only
+
+
+def test_weights_are_tied_per_modality():
+    """``W^{Q,K,V}_m``: one TD weight set per modality, serving its
+    adapters and layers; one CA per modality; latents and ``W_i`` per
+    adapter; one router per layer."""
+    adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4)
+    for fdms in (adapter.visual_fdms, adapter.audio_fdms):
+        assert fdms[0].distill.attn is fdms[1].distill.attn
+        assert fdms[0].cross_attn is fdms[1].cross_attn
+        assert fdms[0].distill.attn.q_proj.weight.shape[0] == 1
+        assert fdms[0].distill.latents is not fdms[1].distill.latents
+        assert fdms[0].router is not fdms[1].router
+    assert (adapter.visual_fdms[0].distill.attn
+            is not adapter.audio_fdms[0].distill.attn)
+    per_adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4,
+                              weight_scope='adapter',
+                              router_scope='modality')
+    fdms = per_adapter.visual_fdms
+    assert fdms[0].distill.attn is not fdms[1].distill.attn
+    assert fdms[0].distill.attn.q_proj.weight.shape[0] == 4
+    assert fdms[0].cross_attn.q_proj.weight.shape[0] == 2
+    assert fdms[0].router is fdms[1].router
+
+
+def test_cdas_read_their_partners_cda_tokens():
+    """Visual CDA i attends to ``TD(z_c^a, f_a)`` of audio CDA i on the
+    paired layer, and vice versa."""
+    adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4)
+    visual, audio = late_features()
+    out = adapter(visual, audio)
+    for name, other, feats, others in (('visual', 'audio', visual, audio),
+                                       ('audio', 'visual', audio, visual)):
+        fdms = getattr(adapter, f'{name}_fdms')
+        other_fdms = getattr(adapter, f'{other}_fdms')
+        for i, partner in enumerate(getattr(adapter, f'{name}_partners')):
+            partner_fdm = other_fdms[partner]
+            tokens = partner_fdm.cda_tokens(
+                partner_fdm.distill(others[partner]))
+            expected, _ = fdms[i](feats[i], others[partner], tokens)
+            torch.testing.assert_close(out[name][i], expected)
+
+
+def count_by_hand(weight_scope, cross_tokens='partner', latents=4, hidden=8):
+    """The adapter's parameters from the equations' shapes (biases
+    included): two late layers per modality, 2 UDA + 2 CDA each."""
+    def td(dims):  # W_Q, W_K, W_V in R^{dims x dims}
+        return 3 * dims * dims + 3 * dims
+
+    def ca(dims, other):  # W_Q: dims -> dims, W_K, W_V: other -> dims
+        return dims * dims + dims + 2 * other * dims + 2 * dims
+
+    total = 0
+    for dims, other, tokens in ((48, 24, 9), (24, 48, 16)):
+        layers, adapters, cdas = 2, 4, 2
+        total += layers * adapters * latents * (dims + tokens)  # z_i, P_i
+        total += layers * ((dims + other) * hidden + hidden
+                           + hidden * adapters + adapters)  # routers
+        if cross_tokens == 'own':
+            total += layers * cdas * latents * other  # z_i^o
+        if weight_scope == 'modality':
+            total += td(dims) + ca(dims, other)
+        else:
+            total += layers * (adapters * td(dims) + cdas * ca(dims, other))
+            if cross_tokens == 'own':
+                total += layers * cdas * td(other)
+    return total
+
+
+@pytest.mark.parametrize('weight_scope', ['modality', 'adapter'])
+@pytest.mark.parametrize('cross_tokens', ['partner', 'own'])
+def test_parameters_follow_the_equations(weight_scope, cross_tokens):
+    adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4,
+                          weight_scope=weight_scope,
+                          cross_tokens=cross_tokens, router_hidden_dims=8)
+    assert sum(p.numel() for p in adapter.parameters()) == count_by_hand(
+        weight_scope, cross_tokens)
+
+
+def test_layers_of_different_widths_project_into_the_widest():
+    adapter = MoLTAdapter(VISUAL, AUDIO, visual_layers=[1, 3],
+                          audio_layers=[1, 3], num_latents=2, num_heads=4)
+    assert adapter.out_dims == dict(visual=48, audio=24)
+    narrow, wide = adapter.visual_fdms
+    assert narrow.residual.channel_proj.in_features == 24
+    assert wide.residual.channel_proj is None
+    assert narrow.distill.attn is not wide.distill.attn  # one per width
+    visual = [torch.randn(2, 36, 24), torch.randn(2, 9, 48)]
+    audio = [torch.randn(2, 64, 12), torch.randn(2, 16, 24)]
+    out = adapter(visual, audio)
+    assert [t.shape for t in out['visual']] == [(2, 2, 48)] * 2
+
+
+@pytest.mark.parametrize('kwargs,field', [
+    (dict(weight_scope='layer'), 'adapter.weight_scope'),
+    (dict(router_scope='adapter'), 'adapter.router_scope'),
+    (dict(cross_tokens='theirs'), 'adapter.cross_tokens'),
+])
+def test_bad_options_name_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        MoLTAdapter(VISUAL, AUDIO, num_heads=4, **kwargs)
+
+
 def test_molt_wrong_number_of_layers(layouts):
     visual, audio = layouts
-    adapter = MoLTAdapter(BackboneLayout.of(visual), BackboneLayout.of(audio))
+    adapter = MoLTAdapter(BackboneLayout.of(visual), BackboneLayout.of(audio),
+                          num_heads=4)
     with pytest.raises(ValueError, match='expects 2 visual'):
         adapter([torch.randn(2, 1, 128)], [torch.randn(2, 4, 64)] * 2)
 
@@ -42,7 +168,7 @@ def test_mettle_style_is_a_configuration(layouts):
     visual, audio = layouts
     adapter = MoLTAdapter(BackboneLayout.of(visual), BackboneLayout.of(audio),
                           visual_layers='all', audio_layers='all', num_uda=1,
-                          num_cda=0)
+                          num_cda=0, embed_dims=16, num_heads=4)
     assert len(adapter.visual_fdms) == 8 and len(adapter.audio_fdms) == 5
     assert all(fdm.router is None for fdm in adapter.visual_fdms)
     # Every visual layer pairs with an audio layer at the same depth.

@@ -6,27 +6,63 @@ import torch
 from molt.models.adapters import (BankedCrossAttention, BankedLinear,
                                   MultiheadCrossAttention, TokenDistillation,
                                   TokenMixingProjection)
+from molt.models.adapters.token_distillation import distillation_attention
 
 
-def test_token_distillation_is_eq1_per_adapter_and_head():
+def eq2(latents, feats, attn, bank, num_heads):
+    """``softmax(z W_Q (f W_K)^T / sqrt(d_H)) f W_V`` head by head, with
+    weight set ``bank`` of ``attn`` (biases included)."""
+    q = latents @ attn.q_proj.weight[bank] + attn.q_proj.bias[bank]
+    # kv_proj holds W_K and W_V side by side.
+    kv = feats @ attn.kv_proj.weight[bank] + attn.kv_proj.bias[bank]
+    k, v = kv.chunk(2, dim=-1)
+    d_h = q.shape[-1] // num_heads
+    heads = []
+    for h in range(num_heads):
+        sl = slice(d_h * h, d_h * (h + 1))
+        scores = q[:, sl] @ k[..., sl].transpose(1, 2) / math.sqrt(d_h)
+        heads.append(scores.softmax(-1) @ v[..., sl])
+    return torch.cat(heads, -1)
+
+
+def test_token_distillation_is_eq2_per_adapter_and_head():
     td = TokenDistillation(in_dims=12, embed_dims=8, num_latents=3,
                            num_heads=2, num_adapters=2)
     feats = torch.randn(2, 5, 12)
     out = td(feats)
     assert out.shape == (2, 2, 3, 8)
-    attn = td.attn
-    for e in range(2):
-        # Bank e with its own z, W_Q, W_K, W_V (biases included).
-        q = td.latents[e] @ attn.q_proj.weight[e] + attn.q_proj.bias[e]
-        # kv_proj holds W_K and W_V side by side.
-        kv = feats @ attn.kv_proj.weight[e] + attn.kv_proj.bias[e]
-        k, v = kv[..., :8], kv[..., 8:]
-        heads = []
-        for h in range(2):
-            sl = slice(4 * h, 4 * (h + 1))
-            scores = q[:, sl] @ k[..., sl].transpose(1, 2) / math.sqrt(4)
-            heads.append(scores.softmax(-1) @ v[..., sl])
-        torch.testing.assert_close(out[:, e], torch.cat(heads, -1))
+    for e in range(2):  # bank e: its own z, W_Q, W_K, W_V
+        torch.testing.assert_close(
+            out[:, e], eq2(td.latents[e], feats, td.attn, e, 2))
+
+
+def test_full_width_token_distillation():
+    """``z in R^{N x D_m}``, ``W_{Q,K,V} in R^{D_m x H d_H}``, ``H d_H =
+    D_m``: 4 heads of 6 on a 24-wide layer, no output projection."""
+    td = TokenDistillation(in_dims=24, embed_dims=24, num_latents=3,
+                           num_heads=4)
+    assert td.latents.shape == (1, 3, 24)
+    assert td.attn.q_proj.weight.shape == (1, 24, 24)
+    assert td.attn.kv_proj.weight.shape == (1, 24, 2 * 24)
+    assert td.attn.out_proj is None
+    feats = torch.randn(2, 5, 24)
+    torch.testing.assert_close(
+        td(feats)[:, 0], eq2(td.latents[0], feats, td.attn, 0, 4))
+
+
+def test_shared_weights_serve_every_adapter():
+    """One weight set (``W_m``) for a bank of adapters: adapter e differs
+    only by its latent tokens."""
+    shared = distillation_attention(1, 12, 8, num_heads=2)
+    td = TokenDistillation(12, 8, num_latents=3, num_heads=2, num_adapters=3,
+                           attn=shared)
+    assert td.attn is shared
+    feats = torch.randn(2, 5, 12)
+    out = td(feats)
+    assert out.shape == (2, 3, 3, 8)
+    for e in range(3):
+        torch.testing.assert_close(
+            out[:, e], eq2(td.latents[e], feats, shared, 0, 2))
 
 
 def test_banks_are_independent_adapters():
@@ -39,6 +75,10 @@ def test_banks_are_independent_adapters():
     shared = torch.randn(2, 1, 6, 4)
     torch.testing.assert_close(bank(shared)[:, 1],
                                shared[:, 0] @ bank.weight[1] + bank.bias[1])
+    # A single bank (shared weights) maps every input set.
+    single = BankedLinear(1, 4, 5)
+    torch.testing.assert_close(single(x)[:, 2],
+                               x[:, 2] @ single.weight[0] + single.bias[0])
 
 
 def test_single_cross_attention_is_a_bank_of_one():
@@ -65,6 +105,17 @@ def test_token_mixing_projection_starts_as_mean_pooling():
     torch.testing.assert_close(proj(feats), expected)
     with pytest.raises(ValueError, match='built for 6 tokens'):
         proj(torch.randn(2, 7, 4))
+
+
+def test_full_width_token_mixing_has_no_channel_projection():
+    proj = TokenMixingProjection(num_tokens=6, in_dims=4, num_latents=3,
+                                 embed_dims=4, num_adapters=2)
+    assert proj.channel_proj is None
+    torch.nn.init.normal_(proj.token_mix)
+    feats = torch.randn(2, 6, 4)
+    for e in range(2):
+        torch.testing.assert_close(proj(feats)[:, e],
+                                   proj.token_mix[e] @ feats)
 
 
 def test_token_mixing_projection_is_p_f_q():
