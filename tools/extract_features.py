@@ -2,20 +2,26 @@
 
 Runs the frozen backbones over the chosen splits once and writes the
 tapped features (and stage maps for dense heads) where the
-``FeatureCacheHook`` of the same config will read them. Resumable: a
-complete store is skipped.
+``FeatureCacheHook`` of the same config will read them. Resumable: only
+missing rows are computed (a complete store is skipped). Several processes
+share the work (``--launcher pytorch`` under torchrun, or ``slurm``).
 
 Example::
 
     python tools/extract_features.py configs/demo/ave_synthetic_cached.py
+    torchrun --nproc_per_node 8 tools/extract_features.py CONFIG \
+        --launcher pytorch --amp --batch-size 16
 """
 import argparse
 
 import torch
+from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from tqdm import tqdm
 
 from molt.engine.feature_cache import prepare_feature_cache
+from molt.engine.feature_extraction import collate_function, fill_store
+from molt.registry import DATASETS
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules)
 
@@ -28,35 +34,66 @@ def parse_args(argv=None):
         choices=['train', 'val', 'test'])
     parser.add_argument('--device', default=None,
                         help='default: cuda if available, else cpu')
+    parser.add_argument(
+        '--batch-size', type=int, default=None,
+        help="videos per backbone forward (default: the loader's)")
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='compute the training split under bf16 autocast, as '
+        '`tools/train.py --amp` does online (the store is made for --amp '
+        'training; val/test stay in full precision, as evaluation runs)')
     add_runner_arguments(parser)
     return parser.parse_args(argv)
 
 
 def hook_options(cfg) -> dict:
-    """``cache_dir``/``dtype`` of the config's FeatureCacheHook."""
+    """``cache_dir``, ``dtype`` and the row layout (``shuffle_rows``) of the
+    config's FeatureCacheHook."""
     for hook in cfg.get('custom_hooks', []):
         if hook['type'] == 'FeatureCacheHook':
             return dict(cache_dir=hook.get('cache_dir'),
-                        dtype=hook.get('dtype', 'float16'))
+                        dtype=hook.get('dtype', 'float16'),
+                        shuffle_rows=hook.get('chunk_rows', 64) > 0)
     raise SystemExit(
         f'{cfg.filename} has no FeatureCacheHook in custom_hooks: add '
         "custom_hooks = [dict(type='FeatureCacheHook')] so that training "
         'reads the cache this tool writes.')
 
 
-@torch.no_grad()
-def extract(model, loader, store, desc: str) -> None:
-    for batch in tqdm(loader, desc=desc, unit='batch'):
-        data = model.data_preprocessor(batch)
-        inputs, samples = data['inputs'], data['data_samples']
-        frames, audio = inputs['frames'], inputs['audio']
-        frozen = model.backbone_features(
-            frames.flatten(0, 1), audio.flatten(0, 1),
-            model.head.needs_stage_maps)
-        model.write_features(frozen, samples, frames.shape[1])
-    if not store.is_complete():
-        raise RuntimeError(f'{store.directory} is still incomplete after a '
-                           'full pass; was the loader cut short?')
+def extract_split(model, cfg, split: str, options: dict, args) -> None:
+    loader_cfg = cfg[f'{split}_dataloader']
+    dataset = DATASETS.build(loader_cfg['dataset'])
+    shuffled = bool(loader_cfg.get('sampler', {}).get('shuffle'))
+    autocast = 'bfloat16' if args.amp and split == 'train' else 'none'
+    store = prepare_feature_cache(
+        model, cfg.model, dataset, loader_cfg['dataset'],
+        options['cache_dir'], options['dtype'], autocast=autocast,
+        shuffle_rows=options['shuffle_rows'] and shuffled)
+    rank, _ = get_dist_info()
+    if store.is_complete():
+        if rank == 0:
+            print(f'{split}: {store.directory} is complete, skipped.')
+        return
+    figures = fill_store(
+        model, dataset, store,
+        batch_size=args.batch_size or loader_cfg['batch_size'],
+        num_workers=loader_cfg.get('num_workers', 0),
+        collate_fn=collate_function(loader_cfg), autocast=autocast,
+        desc=f'{split} features')
+    everyone = all_gather_object(figures)
+    if figures['missing_rows']:  # the same on every process
+        raise RuntimeError(
+            f'{store.directory} still misses {figures["missing_rows"]} '
+            'rows after a full pass; run the tool again to fill them.')
+    if rank != 0:
+        return
+    videos = sum(f['videos'] for f in everyone)
+    segments = sum(f['segments'] for f in everyone)
+    seconds = max(f['seconds'] for f in everyone)
+    print(f'{split}: wrote {videos} videos ({segments} segments) to '
+          f'{store.directory} in {seconds:.1f} s '
+          f'({videos / seconds:.2f} videos/s, '
+          f'{segments / seconds:.1f} segments/s).')
 
 
 def main(argv=None):
@@ -64,30 +101,19 @@ def main(argv=None):
     register_all_modules()
     cfg = load_config(args)
     options = hook_options(cfg)
-    cache_dir = options['cache_dir'] or f'{cfg.work_dir}/feature_cache'
-    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    # Built by the Runner, so seeding (and any random initialisation) is
-    # the same as in tools/train.py.
+    options['cache_dir'] = (
+        options['cache_dir'] or f'{cfg.work_dir}/feature_cache')
+    # Built by the Runner, so seeding (and any random initialisation) and
+    # the process group are the same as in tools/train.py.
     runner = Runner.from_cfg(cfg)
-    model = runner.model
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
     model.init_weights()
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     model.to(device).eval()
     for split in args.splits:
-        loader_cfg = cfg.get(f'{split}_dataloader')
-        if not loader_cfg:
-            continue
-        loader_cfg = loader_cfg.copy()
-        loader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
-        loader_cfg['persistent_workers'] = False
-        loader = Runner.build_dataloader(loader_cfg)
-        store = prepare_feature_cache(model, cfg.model, loader.dataset,
-                                      loader_cfg['dataset'], cache_dir,
-                                      options['dtype'])
-        if store.is_complete():
-            print(f'{split}: {store.directory} is complete, skipped.')
-            continue
-        extract(model, loader, store, desc=f'{split} features')
-        print(f'{split}: wrote {store.directory}')
+        if cfg.get(f'{split}_dataloader'):
+            extract_split(model, cfg, split, options, args)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,8 @@ from typing import Iterable
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from .dist import setup_distributed
+
 __all__ = ['load_config', 'add_runner_arguments', 'check_top_level_keys',
            'build_runner', 'UnknownConfigKeyError', 'RUNNER_KEYS']
 
@@ -108,7 +110,9 @@ def load_config(args: argparse.Namespace) -> Config:
 
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``. Unknown top-level keys are refused
-    (:func:`check_top_level_keys`).
+    (:func:`check_top_level_keys`). The process-group backend is chosen
+    and a CPU multi-process run is prepared
+    (:func:`~molt.utils.dist.setup_distributed`).
     """
     _export_local_rank(args)
     path, cfg_options = args.config, args.cfg_options
@@ -129,6 +133,7 @@ def load_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
+    setup_distributed(cfg, cfg_options)
     return cfg
 
 

@@ -1,6 +1,7 @@
 """The frozen-feature cache: miss -> hit, invalidation, refusal, equal
 losses, and tools/extract_features.py."""
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from molt.datasets.synthetic import make_ave
 from molt.engine.feature_cache import prepare_feature_cache
 from molt.registry import DATASETS, MODELS
 from molt.utils import register_all_modules
-from molt.utils.feature_store import StaleCacheError
+from molt.utils.feature_store import FeatureStore, StaleCacheError
 from molt_testing import REPO, load_script
 
 CACHED_DEMO = str(REPO / 'configs' / 'demo' / 'ave_synthetic_cached.py')
@@ -26,12 +27,12 @@ def ave_root(tmp_path_factory):
     return root
 
 
-def demo_cfg(ave_root, work_dir, max_epochs=2, dtype='float16'):
+def demo_cfg(ave_root, work_dir, max_epochs=2, dtype='float16', **hook):
     register_all_modules()
     cfg = Config.fromfile(CACHED_DEMO)
     cfg.work_dir = str(work_dir)
     cfg.train_cfg.max_epochs = max_epochs
-    cfg.custom_hooks = [dict(type='FeatureCacheHook', dtype=dtype)]
+    cfg.custom_hooks = [dict(type='FeatureCacheHook', dtype=dtype, **hook)]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=100)
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
@@ -76,14 +77,16 @@ def test_first_epoch_fills_later_epochs_read(ave_root, tmp_path):
     assert recorder.backbone_runs[1:] == [0, 0]
     store_dir = tmp_path / 'feature_cache' / 'AVEDataset-trainSet'
     assert (store_dir / 'complete').is_file()
-    assert np.load(store_dir / 'written.npy').all()
+    assert FeatureStore(str(store_dir)).written().all()
     features = np.load(store_dir / 'features.npy', mmap_mode='r')
     assert features.dtype == np.float16 and features.shape[0] == 8
 
 
 def test_cached_training_matches_online_training(ave_root, tmp_path):
+    # chunk_rows=0 keeps the loader's own order in cached epochs, as online
+    # (chunked orders are tested on their own).
     online, _ = train(
-        demo_cfg(ave_root, tmp_path / 'online', max_epochs=2))
+        demo_cfg(ave_root, tmp_path / 'online', max_epochs=2, chunk_rows=0))
     plain_cfg = demo_cfg(ave_root, tmp_path / 'plain', max_epochs=2)
     plain_cfg.custom_hooks = []
     plain, _ = train(plain_cfg)
@@ -96,7 +99,7 @@ def test_cached_training_matches_online_training(ave_root, tmp_path):
     tool = load_script('tools/extract_features.py')
     exact_cfg = tmp_path / 'exact.py'
     cfg = demo_cfg(ave_root, tmp_path / 'exact', max_epochs=2,
-                   dtype='float32')
+                   dtype='float32', chunk_rows=0)
     cfg.dump(str(exact_cfg))
     tool.main([str(exact_cfg), '--splits', 'train', 'val'])
     cached, _ = train(Config.fromfile(str(exact_cfg)))
@@ -183,3 +186,120 @@ def test_extract_features_is_resumable(ave_root, tmp_path, capsys):
     assert 'complete, skipped' in capsys.readouterr().out
     assert (tmp_path / 'feature_cache' / 'AVEDataset-testSet' /
             'complete').is_file()
+
+
+def killed_extraction(ave_root, work_dir, monkeypatch):
+    """Runs tools/extract_features.py on the training split and kills it
+    after its first batch; returns the config path and the store."""
+    path = work_dir / 'cfg.py'
+    demo_cfg(ave_root, work_dir, dtype='float32').dump(str(path))
+    write = FeatureStore.write
+
+    def killed_after_one_batch(store, keys, features):
+        write(store, keys, features)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FeatureStore, 'write', killed_after_one_batch)
+        with pytest.raises(KeyboardInterrupt):
+            load_script('tools/extract_features.py').main(
+                [str(path), '--splits', 'train'])
+    store = FeatureStore(
+        str(work_dir / 'feature_cache' / 'AVEDataset-trainSet'))
+    assert store.written().sum() == 4 and not store.is_complete()
+    return path, store
+
+
+def test_a_killed_extraction_resumes(ave_root, tmp_path, monkeypatch):
+    path, store = killed_extraction(ave_root, tmp_path, monkeypatch)
+    before = store.written()
+    computed = []
+    write = FeatureStore.write
+
+    def counting(store, keys, features):
+        computed.extend(keys)
+        write(store, keys, features)
+
+    monkeypatch.setattr(FeatureStore, 'write', counting)
+    tool = load_script('tools/extract_features.py')
+    tool.main([str(path), '--splits', 'train'])
+    # Only the missing rows were computed, and the store is whole.
+    assert sorted(computed) == sorted(
+        key for key, done in zip(store.row_keys, before) if not done)
+    assert store.is_complete() and store.written().all()
+    fresh = tmp_path / 'fresh.py'
+    demo_cfg(ave_root, tmp_path / 'fresh', dtype='float32').dump(str(fresh))
+    tool.main([str(fresh), '--splits', 'train'])
+    uninterrupted = FeatureStore(str(
+        tmp_path / 'fresh' / 'feature_cache' / 'AVEDataset-trainSet'))
+    assert uninterrupted.row_keys == store.row_keys
+    np.testing.assert_allclose(
+        np.load(f'{store.directory}/features.npy'),
+        np.load(f'{uninterrupted.directory}/features.npy'), rtol=1e-5,
+        atol=1e-6)
+
+
+def test_training_completes_a_killed_fill(ave_root, tmp_path, monkeypatch):
+    path, store = killed_extraction(ave_root, tmp_path, monkeypatch)
+    recorder, _ = train(Config.fromfile(str(path)))
+    # Epoch 1 computes online and writes the missing rows; epoch 2 reads.
+    assert store.is_complete() and store.written().all()
+    assert recorder.backbone_runs[0] > 0 and recorder.backbone_runs[1] == 0
+
+
+def test_a_store_is_complete_only_when_every_row_is_written(tmp_path):
+    layout = [('visual.0', (2, 3))]
+    store = FeatureStore.create(str(tmp_path / 'store'), 'key', {},
+                                lambda: layout, ['a', 'b', 'c'], 'float32')
+    rows = torch.arange(18, dtype=torch.float32).reshape(3, 2, 3)
+    store.write(['a', 'c'], {'visual.0': rows[[0, 2]]})
+    assert store.finalize() == 1 and not store.is_complete()
+    store.writer_rows = frozenset()  # rows given to other processes
+    store.write(['b'], {'visual.0': rows[[1]]})
+    assert store.finalize() == 1
+    store.writer_rows = None
+    store.write(['b'], {'visual.0': rows[[1]]})
+    assert store.finalize() == 0 and store.is_complete()
+    reader = FeatureStore(store.directory)
+    for index, key in enumerate('abc'):
+        np.testing.assert_array_equal(reader.read(key),
+                                      rows[index].flatten().numpy())
+
+
+def test_chunk_shuffled_order():
+    from mmengine.dataset import DefaultSampler
+    from molt.engine.feature_cache import ChunkShuffledOrder
+    rows = np.array([5, 0, 1, 1, 2, 3, 4, 6, 7, 8, 9])  # 11 samples
+    epochs = []
+    for epoch in (0, 1):
+        ranks = []
+        for rank in (0, 1):
+            sampler = DefaultSampler(list(range(11)), shuffle=True, seed=3)
+            sampler.rank, sampler.world_size = rank, 2
+            sampler.num_samples, sampler.total_size = 6, 12
+            order = ChunkShuffledOrder(sampler, rows, chunk_rows=4)
+            order.set_epoch(epoch)
+            ranks.append(list(order))
+        # Padded to 12 like DefaultSampler, dealt to the ranks in turn.
+        merged = [i for pair in zip(*ranks) for i in pair]
+        assert sorted(merged[:11]) == list(range(11))
+        assert merged[11] == merged[0]
+        # Chunks (rows 0-3, 4-7, 8-9) are visited one after the other.
+        chunks = [rows[i] // 4 for i in merged[:11]]
+        changes = sum(a != b for a, b in zip(chunks, chunks[1:]))
+        assert changes == 2
+        epochs.append(merged)
+    assert epochs[0] != epochs[1]
+
+
+def test_in_memory_store_trains_like_the_disk(ave_root, tmp_path):
+    memory = tmp_path / 'memory'
+    memory.mkdir()
+    disk, _ = train(demo_cfg(ave_root, tmp_path / 'disk', chunk_rows=0))
+    held, runner = train(
+        demo_cfg(ave_root, tmp_path / 'held', in_memory=True,
+                 memory_dir=str(memory)))
+    np.testing.assert_allclose(held.losses, disk.losses, rtol=1e-6)
+    reader = runner.train_dataloader.dataset.pipeline.transforms[0]._store
+    assert reader._in_memory  # epoch 2 read the copy
+    assert os.listdir(memory) == []  # removed when the run ended
