@@ -24,8 +24,16 @@ any orientation. Cover art (an attached picture) is not a video stream.
 
 Resuming: frames are written first and the wav is moved into place last, so
 "the wav exists" means "this video is complete" (see :func:`is_converted`).
+
+:func:`decode_media` is the same decoding and sampling without the files:
+the frames stay in memory as the very JPEG bytes the converter writes, and
+the audio as the int16 samples of its wav. :func:`convert_video` is
+:func:`decode_media` followed by writing them, so whatever reads
+:func:`decode_media` (``molt.apis``, inference on a user's video) sees
+exactly what a dataset reads from the converted files.
 """
 import contextlib
+import io
 import math
 import multiprocessing
 import os
@@ -42,8 +50,9 @@ from tqdm import tqdm
 from .coverage import AUDIO_TOLERANCE
 
 __all__ = [
-    'MediaDecodeError', 'ConversionResult', 'ConversionJob',
-    'ConversionSummary', 'convert_video', 'convert_many', 'is_converted'
+    'MediaDecodeError', 'DecodedMedia', 'ConversionResult', 'ConversionJob',
+    'ConversionSummary', 'decode_media', 'encode_frame', 'convert_video',
+    'convert_many', 'is_converted'
 ]
 
 JPEG_QUALITY = 95
@@ -51,6 +60,43 @@ JPEG_QUALITY = 95
 
 class MediaDecodeError(RuntimeError):
     """A video could not be converted; the message names the file and why."""
+
+
+@dataclass
+class DecodedMedia:
+    """What :func:`decode_media` read from a video, in memory.
+
+    Attributes:
+        frames: One JPEG per second (``frames[i]``: the frame nearest to
+            ``i + 0.5`` s), the bytes :func:`convert_video` writes to
+            ``{i:02d}.jpg``.
+        samples: Mono int16 audio at ``sample_rate``, ``(num_samples,)``;
+            empty when the file has no audio stream (``has_audio`` False).
+        sample_rate: Audio rate in Hz.
+        video_seconds: Length of the video (the container's duration, or
+            the longer stream when it has none), at most ``max_seconds``.
+        frame_size: ``(height, width)`` of the source picture, before the
+            short-side resize.
+        has_audio: Whether the file has an audio stream.
+        note: Why decoding stopped early (``''`` when it did not).
+    """
+    frames: List[bytes]
+    samples: np.ndarray
+    sample_rate: int
+    video_seconds: float
+    frame_size: Tuple[int, int]
+    has_audio: bool = True
+    note: str = ''
+
+    @property
+    def num_frames(self) -> int:
+        """Seconds covered by the frames (a partial last second counts)."""
+        return len(self.frames)
+
+    @property
+    def audio_seconds(self) -> float:
+        """Length of the audio in seconds."""
+        return self.samples.size / self.sample_rate
 
 
 @dataclass
@@ -175,36 +221,39 @@ def _resized_size(width: int, height: int,
     return (max(1, round(width * scale)), max(1, round(height * scale)))
 
 
-def _write_frame(frame: av.VideoFrame, path: str, short_side: int) -> None:
-    """Writes one decoded frame as an RGB JPEG, resized by its short side."""
+def encode_frame(frame: av.VideoFrame, short_side: int) -> bytes:
+    """One decoded frame as RGB JPEG bytes, resized by its short side (0
+    keeps the size)."""
     image = frame.to_image()  # PIL RGB, whatever the source pixel format
     size = _resized_size(image.width, image.height, short_side)
     if size != image.size:
         # PIL's bicubic filter widens its support when shrinking, so
         # downscaling is antialiased.
         image = image.resize(size, Image.Resampling.BICUBIC)
-    image.save(path, quality=JPEG_QUALITY)
+    buffer = io.BytesIO()
+    image.save(buffer, format='JPEG', quality=JPEG_QUALITY)
+    return buffer.getvalue()
 
 
 class _FramePicker:
-    """Writes, for each second ``i``, the frame nearest to ``i + 0.5`` s.
+    """Picks, for each second ``i``, the frame nearest to ``i + 0.5`` s and
+    keeps it as JPEG bytes (:func:`encode_frame`).
 
     Frames arrive in presentation order, so the distance to a target first
     shrinks and then grows: the previous frame is the nearest one as soon as
-    the current frame is no closer. Only one frame is held in memory.
+    the current frame is no closer. Only one decoded frame is held.
 
     Args:
-        frame_dir: Output folder.
-        max_seconds: Number of targets (seconds) at most.
-        short_side: Resize argument of :func:`_write_frame`.
+        max_seconds: Number of targets (seconds) at most (``math.inf``: no
+            limit).
+        short_side: Resize argument of :func:`encode_frame`.
         origin: Stream start time in seconds; timestamps count from it.
         frame_step: Nominal frame duration in seconds (for the covered span
             and for frames without a timestamp).
     """
 
-    def __init__(self, frame_dir: str, max_seconds: int, short_side: int,
+    def __init__(self, max_seconds: float, short_side: int,
                  origin: Optional[float], frame_step: float) -> None:
-        self.frame_dir = frame_dir
         self.max_seconds = max_seconds
         self.short_side = short_side
         self.origin = origin
@@ -212,12 +261,16 @@ class _FramePicker:
         self.next_target = 0
         self.num_decoded = 0
         self.prev: Optional[Tuple[float, av.VideoFrame]] = None
+        #: The picked frames, one JPEG per second.
+        self.frames: List[bytes] = []
+        #: ``(height, width)`` of the decoded frames.
+        self.frame_size = (0, 0)
         #: Seconds the decoded frames span (set by :meth:`finish`).
         self.span = 0.0
 
     @property
     def done(self) -> bool:
-        """All ``max_seconds`` frames are written."""
+        """All ``max_seconds`` frames are picked."""
         return self.next_target >= self.max_seconds
 
     def add(self, frame: av.VideoFrame) -> None:
@@ -230,6 +283,7 @@ class _FramePicker:
                 self.origin = frame.time
             time = frame.time - self.origin
         self.num_decoded += 1
+        self.frame_size = (frame.height, frame.width)
         while self.prev is not None and not self.done:
             target = self.next_target + 0.5
             if abs(time - target) < abs(self.prev[0] - target):
@@ -238,10 +292,10 @@ class _FramePicker:
         self.prev = (time, frame)
 
     def finish(self) -> int:
-        """Writes the last frame for the remaining covered seconds.
+        """Picks the last frame for the remaining covered seconds.
 
         Returns:
-            The number of frames written.
+            The number of frames picked.
         """
         if self.prev is not None:
             # Seconds covered, whole or partial; the tolerance keeps a
@@ -254,8 +308,7 @@ class _FramePicker:
         return self.next_target
 
     def _write(self, frame: av.VideoFrame) -> None:
-        path = osp.join(self.frame_dir, f'{self.next_target:02d}.jpg')
-        _write_frame(frame, path, self.short_side)
+        self.frames.append(encode_frame(frame, self.short_side))
         self.next_target += 1
 
 
@@ -264,10 +317,11 @@ class _AudioCollector:
 
     Args:
         sample_rate: Output rate in Hz.
-        max_samples: Number of output samples to keep at most.
+        max_samples: Number of output samples to keep at most
+            (``math.inf``: no limit).
     """
 
-    def __init__(self, sample_rate: int, max_samples: int) -> None:
+    def __init__(self, sample_rate: int, max_samples: float) -> None:
         self.resampler = av.AudioResampler(
             format='s16', layout='mono', rate=sample_rate)
         self.max_samples = max_samples
@@ -290,7 +344,9 @@ class _AudioCollector:
         """Returns the collected int16 samples, shape ``(num_samples,)``."""
         if not self.chunks:
             return np.zeros(0, dtype=np.int16)
-        return np.concatenate(self.chunks)[:self.max_samples]
+        samples = np.concatenate(self.chunks)
+        return (samples if self.max_samples >= samples.size else
+                samples[:int(self.max_samples)])
 
 
 def _picture_stream(container: av.container.InputContainer,
@@ -305,7 +361,7 @@ def _picture_stream(container: av.container.InputContainer,
         art = ' (only cover art)' if container.streams.video else ''
         raise MediaDecodeError(
             f'{video_path}: no video stream{art}; this is an audio-only '
-            'file, the dataset needs the picture: download the video')
+            'file and the picture is needed: download the video')
     return streams[0]
 
 
@@ -317,9 +373,9 @@ def _declared_seconds(container: av.container.InputContainer) -> float:
 
 
 def _decode(container: av.container.InputContainer, video_path: str,
-            frame_dir: str, max_seconds: int, sample_rate: int,
-            short_side: int) -> Tuple[int, np.ndarray, float, str]:
-    """Demuxes both streams in one pass, writing frames as they come.
+            max_seconds: float, sample_rate: int, short_side: int,
+            require_audio: bool) -> DecodedMedia:
+    """Demuxes both streams in one pass, picking frames as they come.
 
     A decoding error after some frames and audio were decoded (a truncated
     download) ends the pass: what was decoded is kept, and the error is
@@ -329,50 +385,102 @@ def _decode(container: av.container.InputContainer, video_path: str,
     Args:
         container: The opened input.
         video_path: Input path, for error messages.
-        frame_dir, max_seconds, sample_rate, short_side: As in
-            :func:`convert_video`.
-
-    Returns:
-        The number of frames written, the int16 audio samples (shape
-        ``(num_samples,)``), the seconds the video frames span and a note
-        (``''`` or the error that ended decoding).
+        max_seconds, sample_rate, short_side, require_audio: As in
+            :func:`decode_media` (``max_seconds`` may be ``math.inf``).
     """
     video = _picture_stream(container, video_path)
-    if not container.streams.audio:
+    if not container.streams.audio and require_audio:
         raise MediaDecodeError(
             f'{video_path}: no audio stream (the dataset needs the sound '
             'track; re-download the video with audio)')
-    audio = container.streams.audio[0]
+    audio = container.streams.audio[0] if container.streams.audio else None
     rate = video.average_rate or video.guessed_rate or 25
     origin = (float(video.start_time * video.time_base)
               if video.start_time is not None else None)
-    picker = _FramePicker(frame_dir, max_seconds, short_side, origin,
-                          1.0 / float(rate))
+    picker = _FramePicker(max_seconds, short_side, origin, 1.0 / float(rate))
     collector = _AudioCollector(sample_rate, max_seconds * sample_rate)
+    streams = [video] if audio is None else [video, audio]
 
     note = ''
     try:
-        for packet in container.demux(video, audio):
+        for packet in container.demux(*streams):
             if packet.stream is video and not picker.done:
                 for frame in packet.decode():
                     picker.add(frame)
             elif packet.stream is audio and not collector.done:
                 for frame in packet.decode():
                     collector.add(frame)
-            if picker.done and collector.done:
+            if picker.done and (audio is None or collector.done):
                 break
     except av.FFmpegError as error:
-        if picker.num_decoded == 0 or not collector.chunks:
+        if picker.num_decoded == 0 or (audio is not None
+                                       and not collector.chunks):
             raise
         note = f'decoding stopped early ({error})'
-    collector.add(None)
+    if audio is not None:
+        collector.add(None)
     num_frames = picker.finish()
     if num_frames == 0:
         raise MediaDecodeError(f'{video_path}: no decodable video frames')
     samples = collector.samples()
-    if samples.size == 0:
+    if audio is not None and samples.size == 0:
         raise MediaDecodeError(f'{video_path}: no decodable audio samples')
-    return num_frames, samples, picker.span, note
+    declared = _declared_seconds(container)
+    video_seconds = min(max_seconds,
+                        max(declared, picker.span, samples.size / sample_rate))
+    return DecodedMedia(picker.frames, samples, sample_rate, video_seconds,
+                        picker.frame_size, audio is not None, note)
+
+
+def decode_media(video_path: str,
+                 max_seconds: Optional[int] = None,
+                 sample_rate: int = 32000,
+                 short_side: int = 256,
+                 require_audio: bool = True) -> DecodedMedia:
+    """Decodes a video into 1 fps JPEG frames and mono audio, in memory:
+    the sampling of :func:`convert_video`, without writing files.
+
+    Frame ``i`` is the decoded frame nearest to ``i + 0.5`` s, for
+    ``i < n = min(max_seconds, seconds covered by the video stream, a
+    partial last second included)``, resized by its short side and encoded
+    as JPEG (quality 95). The audio is the first ``max_seconds`` seconds of
+    the first audio stream, downmixed to mono, resampled to
+    ``sample_rate``, int16. Short videos are not padded. A file that ends
+    early (a truncated download) is decoded as far as it goes and the
+    reason is kept in :attr:`DecodedMedia.note`.
+
+    Args:
+        video_path: Input video (any container/codec FFmpeg can read).
+        max_seconds: Keep at most this many seconds; None keeps all.
+        sample_rate: Output audio sample rate in Hz.
+        short_side: Resize frames so their shorter side has this many
+            pixels, keeping the aspect ratio; 0 keeps the original size.
+        require_audio: Refuse a file without an audio stream; with False
+            such a file gives empty ``samples`` and ``has_audio=False``.
+
+    Raises:
+        MediaDecodeError: The file is missing, empty or corrupt, or lacks a
+            video stream (an audio-only file), an audio stream (when
+            required) or decodable frames.
+    """
+    if not osp.isfile(video_path):
+        raise MediaDecodeError(
+            f'{video_path}: video file not found (download it or remove '
+            'it from the annotations)')
+    if osp.getsize(video_path) == 0:
+        raise MediaDecodeError(
+            f'{video_path}: the file is empty (0 bytes); the download '
+            'failed, re-download it')
+    limit = math.inf if max_seconds is None else max_seconds
+    try:
+        with av.open(video_path) as container:
+            return _decode(container, video_path, limit, sample_rate,
+                           short_side, require_audio)
+    except av.FFmpegError as error:
+        # PyAV's OS-level errors (permission, I/O) are FFmpegErrors too.
+        raise MediaDecodeError(
+            f'{video_path}: cannot decode ({error}); the file is probably '
+            'corrupt or truncated, re-download it') from error
 
 
 def _remove_frames(frame_dir: str, max_seconds: int) -> None:
@@ -411,7 +519,8 @@ def convert_video(video_path: str,
                   max_seconds: int,
                   sample_rate: int = 32000,
                   short_side: int = 256) -> ConversionResult:
-    """Decodes one video into 1 fps JPEG frames and a mono wav.
+    """Decodes one video into 1 fps JPEG frames and a mono wav: the files
+    hold what :func:`decode_media` returns.
 
     Frame ``i`` (``frame_dir/{i:02d}.jpg``) is the decoded frame nearest to
     ``i + 0.5`` s, for ``i < n = min(max_seconds, seconds covered by the
@@ -442,35 +551,21 @@ def convert_video(video_path: str,
             frames. Errors while writing the outputs (e.g. a full disk) are
             not wrapped.
     """
-    if not osp.isfile(video_path):
-        raise MediaDecodeError(
-            f'{video_path}: video file not found (download it or remove '
-            'it from the annotations)')
-    if osp.getsize(video_path) == 0:
-        raise MediaDecodeError(
-            f'{video_path}: the file is empty (0 bytes); the download '
-            'failed, re-download it')
-    os.makedirs(frame_dir, exist_ok=True)
     os.makedirs(osp.dirname(osp.abspath(wav_path)), exist_ok=True)
     try:
-        with av.open(video_path) as container:
-            num_frames, samples, span, note = _decode(
-                container, video_path, frame_dir, max_seconds, sample_rate,
-                short_side)
-            declared = _declared_seconds(container)
-    except av.FFmpegError as error:
-        # PyAV's OS-level errors (permission, I/O) are FFmpegErrors too.
-        _remove_frames(frame_dir, max_seconds)
-        raise MediaDecodeError(
-            f'{video_path}: cannot decode ({error}); the file is probably '
-            'corrupt or truncated, re-download it') from error
+        media = decode_media(video_path, max_seconds, sample_rate, short_side)
     except MediaDecodeError:
-        _remove_frames(frame_dir, max_seconds)
+        # Frames an interrupted earlier run left behind are not usable data.
+        if osp.isdir(frame_dir):
+            _remove_frames(frame_dir, max_seconds)
         raise
-    _write_wav_atomically(samples, wav_path, sample_rate)
-    audio_seconds = samples.size / sample_rate
-    video_seconds = min(max_seconds, max(declared, span, audio_seconds))
-    return ConversionResult(num_frames, audio_seconds, video_seconds, note)
+    os.makedirs(frame_dir, exist_ok=True)
+    for second, jpeg in enumerate(media.frames):
+        with open(osp.join(frame_dir, f'{second:02d}.jpg'), 'wb') as f:
+            f.write(jpeg)
+    _write_wav_atomically(media.samples, wav_path, sample_rate)
+    return ConversionResult(media.num_frames, media.audio_seconds,
+                            media.video_seconds, media.note)
 
 
 def _run_job(job: ConversionJob) -> Union[ConversionResult, str]:
