@@ -24,6 +24,7 @@ from molt.engine.feature_extraction import collate_function, fill_store
 from molt.registry import DATASETS
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules)
+from molt.utils.dataset_meta import fill_head_for_training
 
 
 def parse_args(argv=None):
@@ -100,6 +101,9 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules()
     cfg = load_config(args)
+    # The model is built as tools/train.py builds it (e.g. AVQA's head sizes
+    # from the training vocabulary), though only its backbones run here.
+    fill_head_for_training(cfg)
     options = hook_options(cfg)
     options['cache_dir'] = (
         options['cache_dir'] or f'{cfg.work_dir}/feature_cache')

@@ -6,6 +6,8 @@ put them together and draw with :mod:`molt.visualization.plots`:
 * :mod:`.similarity`: linear CKA, debiased CKA and cosine between layers,
   streamed over examples;
 * :mod:`.layer_suggestion`: the ``--suggest`` heuristic;
+* :mod:`.token_statistics`: router weights, fusion weights and the
+  similarity of the layer-wise tokens of a MoLT model, over a split;
 * :mod:`.layer_features`: token-averaged block outputs, from the backbones
   or a feature cache;
 * :mod:`.builders`: the model and split data, built as in training;

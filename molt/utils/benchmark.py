@@ -32,18 +32,22 @@ Three kinds of measurement:
 import contextlib
 import multiprocessing
 import platform
+import queue as queue_module
 import resource
+import signal
 import statistics
 import tempfile
 import time
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config
 from torch import Tensor, nn
 
 __all__ = [
-    'input_spec', 'measure', 'measure_in_child', 'device_name',
+    'input_spec', 'measure', 'measure_in_child', 'run_in_child',
+    'BenchmarkError',
+    'device_name',
     'reset_peak_rss', 'peak_rss_mb'
 ]
 
@@ -252,25 +256,53 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         samples_per_s=batch_size / median)
 
 
-def _child(queue, args) -> None:
+def _child(queue, fn, args) -> None:
     try:
-        queue.put(('ok', measure(*args)))
+        queue.put(('ok', fn(*args)))
     except BaseException as error:  # report any failure to the parent
         queue.put(('error', f'{type(error).__name__}: {error}'))
 
 
-def measure_in_child(*args) -> dict:
-    """Runs :func:`measure` in a fresh ``spawn`` process (same arguments)."""
+class BenchmarkError(RuntimeError):
+    """A measurement failed or its process died (e.g. out of memory)."""
+
+
+def run_in_child(fn: Callable, *args) -> Any:
+    """Runs ``fn(*args)`` in a fresh ``spawn`` process; returns its result.
+
+    Raises:
+        BenchmarkError: ``fn`` raised, or the process died without a
+            result (a process killed for lack of memory ends with signal
+            9).
+    """
     context = multiprocessing.get_context('spawn')
     queue = context.Queue()
-    process = context.Process(target=_child, args=(queue, args))
+    process = context.Process(target=_child, args=(queue, fn, args))
     process.start()
-    status, result = queue.get()
+    while True:
+        try:
+            status, result = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not process.is_alive():
+                code = process.exitcode
+                hint = (' (killed: probably out of memory)'
+                        if code == -signal.SIGKILL else '')
+                raise BenchmarkError(
+                    f'the process ended with code {code}{hint}.') from None
     process.join()
     if status != 'ok':
-        raise RuntimeError(f'benchmark of {args[0]} ({args[1]}) failed: '
-                           f'{result}')
+        raise BenchmarkError(result)
     return result
+
+
+def measure_in_child(*args) -> dict:
+    """Runs :func:`measure` in a fresh process (see :func:`run_in_child`)."""
+    try:
+        return run_in_child(measure, *args)
+    except BenchmarkError as error:
+        raise BenchmarkError(
+            f'benchmark of {args[0]} ({args[1]}) failed: {error}') from None
 
 
 def device_name(device: str) -> str:

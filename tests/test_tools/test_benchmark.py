@@ -1,11 +1,13 @@
 """tools/analysis_tools/benchmark.py on tiny configs (CPU)."""
 import json
+import signal
 import sys
 
 import pytest
 import torch
 
-from molt.utils.benchmark import peak_rss_mb, reset_peak_rss
+from molt.utils.benchmark import (BenchmarkError, peak_rss_mb,
+                                  reset_peak_rss, run_in_child)
 
 from molt_testing import REPO, load_script
 
@@ -50,3 +52,18 @@ def test_peak_rss_covers_only_what_follows_a_reset():
     after_reset = peak_rss_mb()
     del small
     assert after_reset < with_big - 200
+
+
+def test_a_measurement_whose_process_dies_is_reported(monkeypatch):
+    # What the kernel's out-of-memory killer does to a child.
+    with pytest.raises(BenchmarkError, match='killed: probably out of'):
+        run_in_child(signal.raise_signal, signal.SIGKILL)
+    tool = load_script('tools/analysis_tools/benchmark.py')
+    monkeypatch.setattr(
+        tool, 'measure_in_child',
+        lambda *args: run_in_child(signal.raise_signal, signal.SIGKILL))
+    row = tool._measure('some/config.py', 'train', (), None)
+    assert 'code -9' in row['error']
+    row['name'] = 'some/config'
+    assert 'some/config' in tool.format_table([row])
+    assert 'failed' in tool.format_table([row])

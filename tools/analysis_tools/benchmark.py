@@ -19,12 +19,14 @@ import json
 import os
 import os.path as osp
 import time
+from typing import Optional
 
 import torch
 from mmengine.config import Config
 
 from molt.utils import register_all_modules
-from molt.utils.benchmark import device_name, measure_in_child
+from molt.utils.benchmark import (BenchmarkError, device_name,
+                                  measure_in_child)
 
 
 def parse_args(argv=None):
@@ -69,12 +71,15 @@ def _is_parallel(config: str) -> bool:
 
 def format_table(rows) -> str:
     """One line per row; CPU rows also show the raw peak resident set."""
-    with_rss = all('peak_rss_mb' in row for row in rows)
+    with_rss = all('peak_rss_mb' in row for row in rows if 'error' not in row)
     header = (f'{"config":<40}{"train M":>9}{"total M":>9}{"peak MB":>10}'
               f'{"x floor":>8}' + (f'{"RSS MB":>9}' if with_rss else '') +
               f'{"step ms":>10}{"x floor":>8}{"samples/s":>11}')
     lines = [header, '-' * len(header)]
     for row in rows:
+        if 'error' in row:
+            lines.append(f'{row["name"]:<40}failed: {row["error"]}')
+            continue
         mem_ratio = row.get('mem_ratio')
         time_ratio = row.get('time_ratio')
         lines.append(
@@ -88,6 +93,26 @@ def format_table(rows) -> str:
     return '\n'.join(lines)
 
 
+def _measure(config: str, kind: str, common: tuple,
+             floor: Optional[dict]) -> dict:
+    """One measurement with its ratios to ``floor``; a failed one (e.g. a
+    process killed for lack of memory) becomes a row with ``error``, so
+    the other configs are still measured."""
+    try:
+        row = measure_in_child(config, kind, *common)
+    except BenchmarkError as error:
+        print(error)
+        return dict(config=config, kind=kind, error=str(error))
+    row['config'] = config
+    if floor is not None:
+        row['floor'] = floor['name']
+        if 'error' not in floor:
+            row['mem_ratio'] = row['peak_mem_mb'] / floor['peak_mem_mb']
+            row['time_ratio'] = (row['median_step_ms'] /
+                                 floor['median_step_ms'])
+    return row
+
+
 def main(argv=None):
     args = parse_args(argv)
     register_all_modules()
@@ -99,29 +124,19 @@ def main(argv=None):
     for config in args.configs:
         key = backbone_key(config)
         if key not in floors:
-            floor = measure_in_child(config, 'floor', *common)
-            floor['name'] = f'floor ({osp.basename(config)})'
-            floors[key] = floor
-            rows.append(floor)
-        floor = floors[key]
-        row = measure_in_child(config, 'train', *common)
-        row.update(
-            name=osp.splitext(osp.relpath(config, 'configs'))[0],
-            config=config,
-            floor=floor['name'],
-            mem_ratio=row['peak_mem_mb'] / floor['peak_mem_mb'],
-            time_ratio=row['median_step_ms'] / floor['median_step_ms'])
+            floors[key] = _measure(config, 'floor', common, None)
+            floors[key]['name'] = f'floor ({osp.basename(config)})'
+            rows.append(floors[key])
+        name = osp.splitext(osp.relpath(config, 'configs'))[0]
+        row = _measure(config, 'train', common, floors[key])
+        row['name'] = name
         rows.append(row)
         if args.cached and _is_parallel(config):
-            cached = measure_in_child(config, 'cached', *common)
-            cached.update(
-                name=f'{row["name"]} (cached)',
-                config=config,
-                floor=floor['name'],
-                mem_ratio=cached['peak_mem_mb'] / floor['peak_mem_mb'],
-                time_ratio=cached['median_step_ms'] / floor['median_step_ms'],
-                speedup_vs_online=row['median_step_ms'] /
-                cached['median_step_ms'])
+            cached = _measure(config, 'cached', common, floors[key])
+            cached['name'] = f'{name} (cached)'
+            if 'error' not in cached and 'error' not in row:
+                cached['speedup_vs_online'] = (row['median_step_ms'] /
+                                               cached['median_step_ms'])
             rows.append(cached)
     result = dict(
         device=args.device,

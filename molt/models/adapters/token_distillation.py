@@ -3,11 +3,13 @@ from typing import Optional
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from .attention import BankedCrossAttention
 
 __all__ = [
-    'TokenDistillation', 'TokenMixingProjection', 'distillation_attention'
+    'TokenDistillation', 'TokenMixingProjection', 'distillation_attention',
+    'adaptive_pooling_matrix'
 ]
 
 
@@ -72,6 +74,14 @@ class TokenDistillation(nn.Module):
         return self.attn(latents, feats.unsqueeze(1))
 
 
+def adaptive_pooling_matrix(num_tokens: int, num_latents: int) -> Tensor:
+    """``(num_latents, num_tokens)``: row ``i`` averages tokens
+    ``floor(i N / L)`` to ``ceil((i + 1) N / L) - 1``, the windows of
+    ``torch.nn.functional.adaptive_avg_pool1d`` (runs overlap, or repeat a
+    token, when ``N`` is not a multiple of ``L``)."""
+    return F.adaptive_avg_pool1d(torch.eye(num_tokens), num_latents).T
+
+
 class TokenMixingProjection(nn.Module):
     """The residual ``W f`` of the UDA and CDA (paper Eq. 1 and 3), one per
     adapter of the bank.
@@ -82,9 +92,13 @@ class TokenMixingProjection(nn.Module):
     wide as ``f`` (MoLT at full width) that is all; when they are narrower
     (``embed_dims`` set) or the layer is narrower than the modality's widest
     tapped layer, a channel projection follows: ``W f = P (f Q)`` with ``Q``
-    (``in_dims -> embed_dims``, affine). ``P`` starts as average pooling
-    (every row ``1/N``), so at initialisation each latent token's residual
-    is the (projected) mean token of the layer.
+    (``in_dims -> embed_dims``, affine). ``P`` starts as adaptive average
+    pooling over the token axis (:func:`adaptive_pooling_matrix`): latent
+    token ``i`` starts as the mean of its own run of the layer's tokens.
+    Rows that all start as the layer's mean would make every latent token
+    of a layer start parallel (``TD`` is near-uniform attention at
+    initialisation too), where a cosine, and so the orthogonality loss, has
+    no gradient to separate them.
 
     Args:
         num_tokens: ``N``, tokens of the layer (fixed by the backbone's
@@ -101,8 +115,8 @@ class TokenMixingProjection(nn.Module):
         self.num_tokens = num_tokens
         self.num_adapters = num_adapters
         self.token_mix = nn.Parameter(
-            torch.full((num_adapters, num_latents, num_tokens),
-                       1.0 / num_tokens))
+            adaptive_pooling_matrix(num_tokens, num_latents).expand(
+                num_adapters, -1, -1).clone())
         # Every adapter's Q in one matmul: they read the same f.
         self.channel_proj = (None if in_dims == embed_dims else nn.Linear(
             in_dims, num_adapters * embed_dims))

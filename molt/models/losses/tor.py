@@ -24,6 +24,21 @@ class TokenOrthogonalityLoss(nn.Module):
         super().__init__()
         self.loss_weight = loss_weight
 
+    @staticmethod
+    def cosine_matrix(tokens: Sequence[Tensor]) -> Tensor:
+        """``C``: the cosine similarities of all layer-wise tokens.
+
+        Args:
+            tokens: Layer-wise tokens ``L x (B, T, C)`` of one modality.
+
+        Returns:
+            ``(B, L*T, L*T)`` in float32; token ``t`` of layer ``l`` is row
+            ``l*T + t``.
+        """
+        stacked = torch.cat(list(tokens), dim=1).float()  # (B, L*T, C)
+        unit = F.normalize(stacked, dim=-1)
+        return unit @ unit.transpose(1, 2)
+
     def forward(self, tokens: Sequence[Tensor]) -> Tensor:
         """Args:
             tokens: Layer-wise tokens ``L x (B, T, C)`` of one modality.
@@ -31,9 +46,7 @@ class TokenOrthogonalityLoss(nn.Module):
         Returns:
             The weighted loss (a scalar).
         """
-        stacked = torch.cat(list(tokens), dim=1).float()  # (B, L*T, C)
-        unit = F.normalize(stacked, dim=-1)
-        cosine = unit @ unit.transpose(1, 2)
+        cosine = self.cosine_matrix(tokens)
         identity = torch.eye(cosine.shape[-1], device=cosine.device)
         return self.loss_weight * (cosine - identity).square().sum(
             (1, 2)).mean()

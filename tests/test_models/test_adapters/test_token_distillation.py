@@ -6,7 +6,8 @@ import torch
 from molt.models.adapters import (BankedCrossAttention, BankedLinear,
                                   MultiheadCrossAttention, TokenDistillation,
                                   TokenMixingProjection)
-from molt.models.adapters.token_distillation import distillation_attention
+from molt.models.adapters.token_distillation import (adaptive_pooling_matrix,
+                                                   distillation_attention)
 
 
 def eq2(latents, feats, attn, bank, num_heads):
@@ -96,15 +97,31 @@ def test_heads_must_divide_width():
         MultiheadCrossAttention(8, 8, 8, num_heads=3)
 
 
-def test_token_mixing_projection_starts_as_mean_pooling():
+def test_token_mixing_projection_starts_as_adaptive_pooling():
     proj = TokenMixingProjection(num_tokens=6, in_dims=4, num_latents=3,
                                  embed_dims=5, num_adapters=2)
     feats = torch.randn(2, 6, 4)
-    projected = proj.channel_proj(feats.mean(1))  # (2, 2 * 5)
-    expected = projected.view(2, 2, 1, 5).expand(-1, -1, 3, -1)
+    # Latent i starts as the mean of tokens 2i and 2i + 1.
+    pooled = feats.view(2, 3, 2, 4).mean(2)  # (2, 3, 4)
+    expected = proj.channel_proj(pooled).view(2, 3, 2, 5).transpose(1, 2)
     torch.testing.assert_close(proj(feats), expected)
+    # Distinct starting rows: a layer's latent tokens do not start parallel.
+    assert not torch.allclose(expected[:, :, 0], expected[:, :, 1])
     with pytest.raises(ValueError, match='built for 6 tokens'):
         proj(torch.randn(2, 7, 4))
+
+
+def test_adaptive_pooling_matrix_windows():
+    assert torch.equal(adaptive_pooling_matrix(4, 2),
+                       torch.tensor([[.5, .5, 0, 0], [0, 0, .5, .5]]))
+    # Fewer tokens than latents: tokens repeat, every row sums to 1.
+    fewer = adaptive_pooling_matrix(2, 4)
+    assert torch.equal(fewer, torch.tensor([[1., 0], [1, 0], [0, 1], [0, 1]]))
+    uneven = adaptive_pooling_matrix(5, 3)
+    torch.testing.assert_close(uneven.sum(1), torch.ones(3))
+    assert torch.equal(uneven > 0, torch.tensor([[1, 1, 0, 0, 0],
+                                                 [0, 1, 1, 1, 0],
+                                                 [0, 0, 0, 1, 1]]).bool())
 
 
 def test_full_width_token_mixing_has_no_channel_projection():
