@@ -1,8 +1,7 @@
 # AVMoE baseline on AVSBench MS3: the authors' MS3 settings (2 + 2 experts,
 # num_skip=2 -> stages 0 and 2, reduction 2, no batch norm, latent-token
 # self-attention in the uni-modal experts, router noise 0.01 in training).
-# Their load-balancing term (weight 0.01) is AVMoEAdapter.load_balance_loss;
-# the model does not add adapter losses yet (README "How the paper is read").
+# Their load-balancing term, weight 0.01, is added as loss_balance.
 _base_ = [
     '../_base_/models/avmoe_swinv2-l_htsat.py',
     '../_base_/models/avs_tpavi_head.py', '../_base_/datasets/avsbench_ms3.py',
@@ -13,5 +12,5 @@ model = dict(
     audio_backbone=dict(clip_seconds=5.0),
     adapter=dict(num_cross_experts=2, num_uni_experts=2, reduction_factor=2,
                  use_bn=False, uni_self_attention='latent',
-                 router_noise_std=0.01),
+                 router_noise_std=0.01, load_balance_weight=0.01),
     head=_base_.avs_tpavi_head_ms3)

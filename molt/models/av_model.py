@@ -210,6 +210,8 @@ class AVModel(BaseModel):
                 getattr(self, f'{name}_token_norm'), fused)
             feats[name] = fused.unflatten(0, (batch, steps))
             feats[f'{name}_layers'] = tokens[name]
+            if f'{name}_router' in tokens:
+                feats[f'{name}_router'] = tokens[f'{name}_router']
         if maps is not None:
             feats['visual_maps'] = [m.unflatten(0, (batch, steps)) for m in maps]
         return feats
@@ -288,4 +290,8 @@ class AVModel(BaseModel):
         if self.tor_loss is not None:
             losses['loss_tor'] = sum(
                 self.tor_loss(feats[f'{name}_layers']) for name in MODALITIES)
+        # A scheme's own training terms (e.g. AVMoE's load balancing).
+        adapter_losses = getattr(self.adapter, 'adapter_losses', None)
+        if adapter_losses is not None:
+            losses.update(adapter_losses(feats))
         return losses

@@ -1,6 +1,6 @@
 """AVMoE (Cheng et al., NeurIPS 2024): uni-modal and cross-modal adapter
 experts inside the frozen backbones, mixed by a router."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -222,6 +222,9 @@ class AVMoEAdapter(PairedBlockScheme):
         audio_pooling: Same for audio.
         final_norm: See :class:`PairedBlockScheme` (the authors: Swin-V2's
             final LayerNorm on the visual tokens).
+        load_balance_weight: Weight of :meth:`load_balance_loss` in
+            training (``loss_balance``; the authors' MS3 setting: 0.01);
+            0 adds no loss.
     """
 
     def __init__(self,
@@ -241,9 +244,11 @@ class AVMoEAdapter(PairedBlockScheme):
                  visual_pooling: Optional[str] = 'mean',
                  audio_pooling: Optional[str] = 'mean',
                  final_norm: Sequence[str] = ('visual', ),
+                 load_balance_weight: float = 0.,
                  init_cfg: Optional[dict] = None):
         super().__init__(visual, audio, stages, visual_pooling,
                          audio_pooling, final_norm, init_cfg)
+        self.load_balance_weight = load_balance_weight
         layouts = self.layouts
 
         def factory(name: str, block: int, other: int) -> nn.Module:
@@ -264,6 +269,17 @@ class AVMoEAdapter(PairedBlockScheme):
         for name, weights in extras.items():
             outputs[f'{name}_router'] = weights
         return outputs
+
+    def adapter_losses(self, feats: Dict[str, Any]) -> Dict[str, Tensor]:
+        """``loss_balance``: :meth:`load_balance_loss` over every adapter's
+        expert weights (``feats['visual_router']``, ``['audio_router']``,
+        handed on by :class:`~molt.models.AVModel`) times
+        ``load_balance_weight``; nothing when the weight is 0."""
+        if not self.load_balance_weight:
+            return {}
+        weights = list(feats['visual_router']) + list(feats['audio_router'])
+        return dict(loss_balance=self.load_balance_weight *
+                    self.load_balance_loss(weights))
 
     @staticmethod
     def load_balance_loss(weights: Sequence[Tensor]) -> Tensor:

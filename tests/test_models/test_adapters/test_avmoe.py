@@ -135,3 +135,21 @@ def test_in_an_av_model(build_tiny_model, batch):
     sum(losses.values()).backward()
     assert model.adapter.adapters['audio'][0][1].router[0].weight.grad \
         is not None
+
+
+def test_the_model_adds_the_load_balance_term(build_tiny_model, batch):
+    adapter = dict(type='AVMoEAdapter', num_latents=2, reduction_factor=2)
+    plain = build_tiny_model(adapter=adapter,
+                             fusion=dict(type='AvgTokenFusion'))
+    inputs = plain.data_preprocessor(batch, True)
+    assert 'loss_balance' not in plain(**inputs, mode='loss')
+    model = build_tiny_model(
+        adapter=dict(adapter, load_balance_weight=0.5),
+        fusion=dict(type='AvgTokenFusion'))
+    model.eval()  # no router noise: the weights below are the loss's
+    losses = model(**inputs, mode='loss')
+    feats = model.extract_feat(inputs['inputs'], inputs['data_samples'])
+    weights = feats['visual_router'] + feats['audio_router']
+    torch.testing.assert_close(
+        losses['loss_balance'],
+        0.5 * AVMoEAdapter.load_balance_loss(weights))
