@@ -24,6 +24,7 @@ from molt.engine.feature_extraction import collate_function, fill_store
 from molt.registry import DATASETS
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules)
+from molt.utils.config import collect_finished_runners
 from molt.utils.dataset_meta import fill_head_for_training
 
 
@@ -122,3 +123,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    collect_finished_runners()

@@ -17,7 +17,7 @@ from mmengine.config import Config
 
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint)
-from molt.utils.config import build_runner
+from molt.utils.config import build_runner, collect_finished_runners
 from molt.utils.dataset_meta import apply_checkpoint_dataset_meta
 
 
@@ -74,3 +74,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    collect_finished_runners()

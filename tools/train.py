@@ -19,7 +19,7 @@ from molt.engine.loops import TrainingInterrupted
 from molt.utils import (add_runner_arguments, load_config,
                         register_all_modules, trust_checkpoint,
                         trust_directory)
-from molt.utils.config import build_runner
+from molt.utils.config import build_runner, collect_finished_runners
 from molt.utils.dataset_meta import fill_head_for_training
 
 
@@ -79,3 +79,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     main()
+    collect_finished_runners()

@@ -1,6 +1,7 @@
 """Config handling shared by the command-line tools."""
 import argparse
 import difflib
+import gc
 import inspect
 import os
 import os.path as osp
@@ -12,7 +13,8 @@ from mmengine.runner import Runner
 from .dist import setup_distributed
 
 __all__ = ['load_config', 'add_runner_arguments', 'check_top_level_keys',
-           'build_runner', 'UnknownConfigKeyError', 'RUNNER_KEYS']
+           'build_runner', 'collect_finished_runners', 'UnknownConfigKeyError',
+           'RUNNER_KEYS']
 
 # Top-level keys something reads: the Runner's arguments, what mmengine's
 # runner and tools read from the config besides, and molt's own.
@@ -135,6 +137,19 @@ def load_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(path))[0])
     setup_distributed(cfg, cfg_options)
     return cfg
+
+
+def collect_finished_runners() -> None:
+    """Frees runners that are no longer referenced, now.
+
+    A Runner and its loops reference each other, so a finished runner lives
+    until the garbage collector runs; at interpreter exit that is after
+    multiprocessing has terminated the persistent data workers of its
+    loaders, which torch then reports as workers "killed by signal". The
+    tools call this after their ``main()``, so the loaders shut their
+    workers down themselves.
+    """
+    gc.collect()
 
 
 def build_runner(cfg: Config):

@@ -305,3 +305,21 @@ def test_sigterm_saves_a_resumable_checkpoint_and_exits(ave_root, tmp_path):
     assert resumed.iter == 4
     assert checkpoint['meta']['iter'] <= 4
     assert not osp.exists(saved)  # superseded by epoch_2.pth
+
+
+def test_a_finished_run_exits_without_worker_errors(ave_root, tmp_path):
+    """Persistent data workers are shut down by their loaders when the
+    tool ends, not killed at interpreter exit (which torch reports as a
+    worker failure on stderr)."""
+    options = runner_options(ave_root, max_epochs=1) + [
+        f'{split}_dataloader.{key}'
+        for split in ('train', 'val') for key in ('num_workers=2',
+                                                  'persistent_workers=True')
+    ]
+    done = subprocess.run(
+        [sys.executable, 'tools/train.py', DEMO, '--work-dir',
+         str(tmp_path / 'work')] + options,
+        cwd=str(REPO), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'killed by signal' not in done.stderr, done.stderr[-3000:]
+    assert 'Exception ignored' not in done.stderr, done.stderr[-3000:]
