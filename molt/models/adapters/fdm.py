@@ -7,8 +7,7 @@ from torch import Tensor, nn
 from molt.registry import MODELS
 from .attention import BankedCrossAttention
 from .router import Router
-from .token_distillation import (TokenDistillation, TokenMixingProjection,
-                                 distillation_attention)
+from .token_distillation import TokenDistillation, TokenMixingProjection
 
 __all__ = ['FeatureDistillationModule', 'CROSS_TOKENS', 'cross_attention']
 
@@ -75,9 +74,11 @@ class FeatureDistillationModule(nn.Module):
         cross_tokens: ``'partner'`` or ``'own'`` (see above).
         router_hidden_dims: Hidden width of the router's MLP.
         shared: Tied modules replacing this FDM's own: ``'distill'`` (TD
-            weights on ``f_m``, :func:`distillation_attention`), ``'cross'``
-            (:func:`cross_attention`), ``'distill_other'`` (TD weights on
-            ``f_o``, ``cross_tokens='own'`` only) and ``'router'``.
+            weights on ``f_m``, see
+            :func:`~.token_distillation.distillation_attention`),
+            ``'cross'`` (:func:`cross_attention`), ``'distill_other'`` (TD
+            weights on ``f_o``, ``cross_tokens='own'`` only) and
+            ``'router'``.
     """
 
     def __init__(self,

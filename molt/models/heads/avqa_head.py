@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .base import BaseAVHead
+from .base import BaseAVHead, require_vocabulary_sizes
 
 __all__ = ['AVQAHead', 'QuestionEncoder']
 
@@ -151,16 +151,7 @@ class AVQAHead(BaseAVHead):
             raise ValueError(f'AVQAHead.grounding={grounding!r}; use one of '
                              f'{GROUNDING_QUERIES}.')
         self.grounding = grounding
-        for name, value in (('num_answers', num_answers),
-                            ('vocab_size', vocab_size)):
-            if value is None:
-                raise ValueError(
-                    f'AVQAHead.{name} is None. It is the size of the '
-                    'training vocabulary: tools/train.py and tools/test.py '
-                    "fill it from the dataset's (or the checkpoint's) "
-                    'metainfo; elsewhere set it, e.g. --cfg-options '
-                    f'model.head.{name}=N or from '
-                    f"dataset.metainfo['{name}'].")
+        require_vocabulary_sizes('AVQAHead', num_answers, vocab_size)
         self.num_answers = num_answers
         self.vocab_size = vocab_size
         self.question_encoder = QuestionEncoder(vocab_size, hidden_dims,

@@ -1,7 +1,6 @@
 """AVS head: token-conditioned stage maps decoded by an mmseg decode head."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
 from mmseg.models.utils import resize
 from torch import Tensor
 from torch.nn import functional as F
@@ -9,7 +8,7 @@ from torch.nn import functional as F
 from molt.registry import MODELS
 from molt.structures import AVDataSample
 from ..utils import fill_config
-from .base import BaseAVHead
+from .base import BaseAVHead, gather_masks
 from .token_conditioning import TokenConditionedMaps
 
 __all__ = ['AVSHead']
@@ -147,15 +146,8 @@ class AVSHead(BaseAVHead):
 
     def loss(self, feats: Dict[str, Tensor],
              data_samples: List[AVDataSample]) -> Dict[str, Tensor]:
-        device = feats['visual'].device
-        valid = torch.stack([s.mask_valid for s in data_samples]).to(
-            device=device, dtype=torch.bool)  # (B, T)
-        masks = torch.stack([s.gt_masks for s in data_samples]).to(device)
-        if tuple(masks.shape[-2:]) != self.mask_size:
-            raise ValueError(
-                f'gt_masks are {tuple(masks.shape[-2:])} but '
-                f'model.head.mask_size is {self.mask_size}; resize the '
-                'masks in the pipeline (ResizeMasks) or change mask_size.')
+        masks, valid = gather_masks(data_samples, self.mask_size,
+                                    feats['visual'].device)
         masks = masks[valid].float()
         logits = self._decode(feats, valid)
         losses = dict(loss_bce=self.loss_bce_weight *

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .base import BaseAVHead
+from .base import BaseAVHead, gather_masks
 from .cmbs_head import TemporalRelationModule
 
 __all__ = [
@@ -426,15 +426,8 @@ class AVSBenchHead(BaseAVHead):
 
     def loss(self, feats: Dict[str, Tensor],
              data_samples: List[AVDataSample]) -> Dict[str, Tensor]:
-        device = feats['visual'].device
-        valid = torch.stack([s.mask_valid for s in data_samples]).to(
-            device=device, dtype=torch.bool)  # (B, T)
-        masks = torch.stack([s.gt_masks for s in data_samples]).to(device)
-        if tuple(masks.shape[-2:]) != self.mask_size:
-            raise ValueError(
-                f'gt_masks are {tuple(masks.shape[-2:])} but '
-                f'model.head.mask_size is {self.mask_size}; resize the '
-                'masks in the pipeline (ResizeMasks) or change mask_size.')
+        masks, valid = gather_masks(data_samples, self.mask_size,
+                                    feats['visual'].device)
         decoded = self.decode(feats)
         logits = decoded['logits']
         losses = dict(

@@ -1,12 +1,52 @@
-"""The contract between the model and a task head."""
-from typing import Dict, List, Optional
+"""The contract between the model and a task head, and checks the heads
+share."""
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import torch
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from molt.structures import AVDataSample
 
-__all__ = ['BaseAVHead']
+__all__ = ['BaseAVHead', 'require_vocabulary_sizes', 'gather_masks']
+
+
+def require_vocabulary_sizes(head: str, num_answers: Optional[int],
+                             vocab_size: Optional[int]) -> None:
+    """Raises unless an AVQA head got its vocabulary sizes.
+
+    Args:
+        head: The head's class name, for the message.
+        num_answers: Answers in the training vocabulary.
+        vocab_size: Question words in the training vocabulary.
+    """
+    missing = [
+        name for name, value in (('num_answers', num_answers),
+                                 ('vocab_size', vocab_size)) if value is None
+    ]
+    if missing:
+        raise ValueError(
+            f'{head}: {", ".join(missing)} left None. They are the sizes of '
+            'the training vocabulary: tools/train.py and tools/test.py fill '
+            "them from the dataset's (or the checkpoint's) metainfo; "
+            'elsewhere set them, e.g. --cfg-options '
+            'model.head.num_answers=42 model.head.vocab_size=93.')
+
+
+def gather_masks(data_samples: Sequence[AVDataSample], mask_size: tuple,
+                 device: torch.device) -> Tuple[Tensor, Tensor]:
+    """The batch's ground-truth masks ``(B, T, H, W)`` and which frames
+    have one (``mask_valid``, ``(B, T)`` bool), checked against the head's
+    ``mask_size``."""
+    valid = torch.stack([s.mask_valid for s in data_samples]).to(
+        device=device, dtype=torch.bool)
+    masks = torch.stack([s.gt_masks for s in data_samples]).to(device)
+    if tuple(masks.shape[-2:]) != tuple(mask_size):
+        raise ValueError(
+            f'gt_masks are {tuple(masks.shape[-2:])} but model.head.mask_size '
+            f'is {tuple(mask_size)}; resize the masks in the pipeline '
+            '(ResizeMasks) or change mask_size.')
+    return masks, valid
 
 
 class BaseAVHead(BaseModule):

@@ -9,7 +9,7 @@ from torch.nn import functional as F
 from molt.registry import MODELS
 from molt.structures import AVDataSample
 from .avqa_head import AVQAHead, QuestionEncoder, QuestionGuidedAttention
-from .base import BaseAVHead
+from .base import BaseAVHead, require_vocabulary_sizes
 
 __all__ = ['STAVQAHead']
 
@@ -95,19 +95,7 @@ class STAVQAHead(BaseAVHead):
                  pad_id: int = 0,
                  init_cfg: Optional[dict] = None):
         super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
-        missing = [
-            name for name, value in (('num_answers', num_answers),
-                                     ('vocab_size', vocab_size))
-            if value is None
-        ]
-        if missing:
-            raise ValueError(
-                f'STAVQAHead: {", ".join(missing)} left None. They are the '
-                'sizes of the training vocabulary: tools/train.py and '
-                "tools/test.py fill them from the dataset's (or the "
-                "checkpoint's) metainfo; elsewhere set them, e.g. "
-                '--cfg-options model.head.num_answers=42 '
-                'model.head.vocab_size=93.')
+        require_vocabulary_sizes('STAVQAHead', num_answers, vocab_size)
         width = visual_dims
         self.num_answers = num_answers
         self.vocab_size = vocab_size

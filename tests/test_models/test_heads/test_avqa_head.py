@@ -73,9 +73,9 @@ def test_question_encoder_ignores_padding():
 
 
 def test_vocabulary_sizes_are_required():
-    with pytest.raises(ValueError, match='AVQAHead.num_answers is None'):
+    with pytest.raises(ValueError, match='AVQAHead: num_answers left None'):
         build(num_answers=None)
-    with pytest.raises(ValueError, match='AVQAHead.vocab_size is None'):
+    with pytest.raises(ValueError, match='AVQAHead: vocab_size left None'):
         build(vocab_size=None)
 
 
