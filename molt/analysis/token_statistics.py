@@ -18,7 +18,7 @@ modality it gives
 * the **cosine-similarity matrix** ``C`` ``(L*T, L*T)`` of all layer-wise
   tokens of the modality, computed as
   :class:`~molt.models.losses.TokenOrthogonalityLoss` computes it (which
-  penalises ``||C - I||_F^2``; :func:`token_cosine`).
+  penalises ``||C - I||_F^2``; its ``cosine_matrix``).
 
 :class:`TokenStatistics` keeps running sums of these (overall and per
 group: the ground-truth AVE class of a segment, the question type of a
@@ -43,7 +43,7 @@ from molt.registry import MODELS
 from .layer_features import MODALITIES
 
 __all__ = [
-    'adapter_labels', 'check_molt_config', 'fusion_weights', 'token_cosine',
+    'adapter_labels', 'check_molt_config', 'fusion_weights',
     'label_names', 'input_groups', 'BatchReadout', 'read_batch', 'GroupedMean',
     'TokenStatistics'
 ]
@@ -121,20 +121,6 @@ def fusion_weights(fusion: nn.Module, tokens: Sequence[Tensor]) -> Tensor:
         return stacked.new_full((num, layers, 1), 1 / layers)
     raise ValueError(f'Cannot read the weights of {type(fusion).__name__}; '
                      f'known: {[c.__name__ for c in FUSIONS]}.')
-
-
-def token_cosine(tokens: Sequence[Tensor]) -> Tensor:
-    """The cosine-similarity matrix ``C`` of all layer-wise tokens of one
-    modality, the one :class:`~molt.models.losses.TokenOrthogonalityLoss`
-    penalises (``loss_weight * mean_N ||C - I||_F^2``).
-
-    Args:
-        tokens: ``L x (N, T, C)``.
-
-    Returns:
-        ``(N, L*T, L*T)``; token ``t`` of layer ``l`` is row ``l*T + t``.
-    """
-    return TokenOrthogonalityLoss.cosine_matrix(tokens)
 
 
 def label_names(metainfo: dict) -> List[str]:
@@ -334,7 +320,8 @@ class TokenStatistics:
                 self.means[(name, quantity)].update(values, groups)
                 per_sample[f'{name}_{quantity}'] = values.unflatten(
                     0, (-1, readout.steps)).mean(1).double().cpu()
-            cosine = token_cosine(readout.tokens[name])
+            cosine = TokenOrthogonalityLoss.cosine_matrix(
+                readout.tokens[name])
             identity = torch.eye(cosine.shape[-1], device=cosine.device)
             for quantity, values in (
                     ('cosine', cosine), ('abs_cosine', cosine.abs()),

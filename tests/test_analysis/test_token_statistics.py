@@ -8,7 +8,7 @@ from molt.analysis.token_statistics import (BatchReadout, GroupedMean,
                                             TokenStatistics, adapter_labels,
                                             check_molt_config,
                                             fusion_weights, input_groups,
-                                            label_names, token_cosine)
+                                            label_names)
 from molt.models.losses import TokenOrthogonalityLoss
 from molt.registry import MODELS
 from molt.structures import AVDataSample
@@ -25,9 +25,9 @@ def test_adapter_labels_follow_the_router_order():
     assert adapter_labels(1, 0) == ['UDA 1']
 
 
-def test_token_cosine_is_what_tor_penalises():
+def test_cosine_matrix_is_what_tor_penalises():
     tokens = layer_tokens()
-    cosine = token_cosine(tokens)
+    cosine = TokenOrthogonalityLoss.cosine_matrix(tokens)
     assert cosine.shape == (5, 12, 12)
     torch.testing.assert_close(cosine.diagonal(dim1=1, dim2=2),
                                torch.ones(5, 12))
@@ -43,7 +43,8 @@ def test_token_cosine_is_what_tor_penalises():
 
 def test_a_token_set_against_itself():
     tokens = layer_tokens(num_layers=1)
-    cosine = token_cosine(tokens * 2)  # the same set as two layers
+    # The same set as two layers.
+    cosine = TokenOrthogonalityLoss.cosine_matrix(tokens * 2)
     cross = cosine[:, :4, 4:]
     torch.testing.assert_close(cross, cosine[:, :4, :4])
     torch.testing.assert_close(cross.diagonal(dim1=1, dim2=2),
@@ -159,8 +160,10 @@ def test_token_statistics_summary():
     assert float(visual['tor_by_layer'].sum()) == pytest.approx(
         visual['tor_unweighted'])
     # Layer pairs: mean |C| over distinct tokens of the two layers.
-    cosine = torch.cat([token_cosine(r.tokens['visual'])
-                        for r in readouts]).abs().mean(0).double()
+    cosine = torch.cat([
+        TokenOrthogonalityLoss.cosine_matrix(r.tokens['visual'])
+        for r in readouts
+    ]).abs().mean(0).double()
     assert visual['layer_abs_cosine'][0, 1] == pytest.approx(
         float(cosine[:3, 3:].mean()))
     off_diagonal = cosine[:3, :3][~torch.eye(3, dtype=torch.bool)]

@@ -14,9 +14,6 @@ from .base import BaseAVHead, require_vocabulary_sizes
 
 __all__ = ['AVQAHead', 'QuestionEncoder']
 
-#: What the visual grounding of :class:`AVQAHead` is queried with.
-GROUNDING_QUERIES = ('audio', 'audio+question')
-
 
 class QuestionEncoder(nn.Module):
     """Word ids -> one question vector (ST-AVQA's ``QstEncoder``):
@@ -94,11 +91,7 @@ class AVQAHead(BaseAVHead):
        softmax over ``N``, as in :class:`AVEHead`; the peers' unscaled
        cosine similarity leaves the softmax almost uniform);
        ``tanh([mean token; grounded token])`` and a linear layer give the
-       visual stream ``(B, T, C)``. With ``grounding='audio+question'``
-       (not the peers') the query is the audio vector plus the question
-       vector, so that a question naming an object can pick that object's
-       tokens (the peers' question only weighs time steps and scales the
-       fused vector at the end).
+       visual stream ``(B, T, C)``.
     4. Question-guided temporal attention over the ``T`` segments, one
        :class:`QuestionGuidedAttention` per stream.
     5. Fusion: ``tanh([audio; visual])`` -> linear, times ``q``, ``tanh``,
@@ -129,8 +122,6 @@ class AVQAHead(BaseAVHead):
         dropout: Dropout of the attention blocks and before the classifier.
         match_loss_weight: Weight of the matching loss; 0 disables it (and
             builds no matching MLP).
-        grounding: Query of the visual grounding: ``'audio'`` (the
-            peers') or ``'audio+question'``.
         pad_id: Id of ``<pad>`` in the question.
     """
 
@@ -143,14 +134,9 @@ class AVQAHead(BaseAVHead):
                  num_heads: int = 4,
                  dropout: float = 0.1,
                  match_loss_weight: float = 0.0,
-                 grounding: str = 'audio',
                  pad_id: int = 0,
                  init_cfg: Optional[dict] = None):
         super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
-        if grounding not in GROUNDING_QUERIES:
-            raise ValueError(f'AVQAHead.grounding={grounding!r}; use one of '
-                             f'{GROUNDING_QUERIES}.')
-        self.grounding = grounding
         require_vocabulary_sizes('AVQAHead', num_answers, vocab_size)
         self.num_answers = num_answers
         self.vocab_size = vocab_size
@@ -181,17 +167,17 @@ class AVQAHead(BaseAVHead):
         return dict(question=torch.randint(1, self.vocab_size,
                                            (batch_size, 14)))
 
-    def _ground(self, tokens: Tensor, query: Tensor) -> Tensor:
-        """Visual grounding.
+    def _ground(self, tokens: Tensor, audio: Tensor) -> Tensor:
+        """Audio-guided grounding.
 
         Args:
             tokens: Projected visual tokens ``(B, T, N, C)``.
-            query: Audio vectors (plus the question vector) ``(B, T, C)``.
+            audio: Audio vectors ``(B, T, C)``.
 
         Returns:
             The visual stream ``(B, T, C)``.
         """
-        scores = torch.einsum('btnc,btc->btn', tokens, query)
+        scores = torch.einsum('btnc,btc->btn', tokens, audio)
         attn = (scores / math.sqrt(tokens.shape[-1])).softmax(-1)
         grounded = torch.einsum('btn,btnc->btc', attn, tokens)
         return self.visual_fc(
@@ -207,16 +193,11 @@ class AVQAHead(BaseAVHead):
                 'TokenizeQuestion.')
         audio = self.audio_proj(feats['audio'].mean(2))
         tokens = self.visual_proj(feats['visual'])
-        question = self.question_encoder(feats['question'])
-        query = audio
-        if self.grounding == 'audio+question':
-            query = audio + question.unsqueeze(1)
         return dict(
             tokens=tokens,
             audio=audio,
-            query=query,
-            visual=self._ground(tokens, query),
-            question=question)
+            visual=self._ground(tokens, audio),
+            question=self.question_encoder(feats['question']))
 
     def _answer_logits(self, streams: Dict[str, Tensor]) -> Tensor:
         question = streams['question']
@@ -248,8 +229,7 @@ class AVQAHead(BaseAVHead):
         if not other.any():
             # No different video in the batch: nothing to contrast with.
             return positive.sum() * 0
-        negative_visual = self._ground(streams['tokens'].roll(1, 0),
-                                       streams['query'])
+        negative_visual = self._ground(streams['tokens'].roll(1, 0), audio)
         negative = self.matcher(torch.cat([audio, negative_visual], -1))
         logits = torch.cat([positive.flatten(0, 1),
                             negative[other].flatten(0, 1)])

@@ -78,22 +78,3 @@ def test_vocabulary_sizes_are_required():
     with pytest.raises(ValueError, match='AVQAHead: vocab_size left None'):
         build(vocab_size=None)
 
-
-def test_grounding_query_with_the_question():
-    torch.manual_seed(0)
-    head = build(grounding='audio+question').eval()
-    inputs = feats()
-    streams = head._streams(inputs)
-    # The query is the audio vector plus the question vector ...
-    assert torch.allclose(streams['query'],
-                          streams['audio'] + streams['question'][:, None])
-    # ... so another question changes what is grounded; with the peers'
-    # audio-only query it does not.
-    other = dict(inputs, question=torch.randint(1, 20, (3, 14)))
-    assert not torch.allclose(streams['visual'],
-                              head._streams(other)['visual'])
-    audio_only = build().eval()
-    assert torch.allclose(audio_only._streams(inputs)['visual'],
-                          audio_only._streams(other)['visual'])
-    with pytest.raises(ValueError, match="grounding='video'"):
-        build(grounding='video')
