@@ -12,6 +12,8 @@ from typing import Callable, List, Sequence, Tuple
 
 import av
 import numpy as np
+import torch
+from timm.models.swin_transformer_v2 import SwinTransformerV2Stage
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,3 +164,11 @@ def write_demo_checkpoint(config: str, path: str, dataset_meta: dict,
     checkpoint['meta'] = dict(dataset_meta=dataset_meta)
     torch.save(checkpoint, path)
     return path
+
+
+def random_post_norms(stage: SwinTransformerV2Stage) -> None:
+    """Distinct, non-zero residual post-norms for every block of a stage."""
+    for block in stage.blocks:
+        for norm in (block.norm1, block.norm2):
+            torch.nn.init.uniform_(norm.weight, 0.5, 1.5)
+            torch.nn.init.normal_(norm.bias, std=0.1)

@@ -2,10 +2,12 @@ import re
 
 import pytest
 import torch
+from timm.models.swin_transformer_v2 import SwinTransformerV2Stage
 
 from molt.models.backbones import SwinV2
 from molt.models.backbones.weights import CheckpointMismatchError
 from molt.registry import MODELS
+from molt_testing import random_post_norms
 
 
 def build(cfg, **kwargs):
@@ -202,3 +204,21 @@ def test_fused_attention_equals_timm(tiny_swin_cfg, dtype):
     tol = 1e-5 if dtype == torch.float32 else 5e-2
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(a.float(), b.float(), atol=tol, rtol=tol)
+
+
+def test_timm_random_init_makes_every_block_an_identity(
+        tiny_swin_cfg, monkeypatch):
+    # What the demos' randomly initialised Swin-V2 is (README "The other
+    # tasks' demos"): timm zero-initialises the residual post-norms, so
+    # only the patch embedding and the patch merging change the tokens.
+    monkeypatch.undo()  # timm's own initialisation (see conftest.py)
+    model = build(tiny_swin_cfg)
+    taps = model(torch.randn(2, 3, 32, 32), out_layers=list(range(8)))
+    for first, second in zip(taps[0::2], taps[1::2]):
+        torch.testing.assert_close(first, second)
+    # The tests' blocks compute (conftest.py draws the post-norms).
+    monkeypatch.setattr(SwinTransformerV2Stage, '_init_respostnorm',
+                        random_post_norms)
+    taps = build(tiny_swin_cfg)(
+        torch.randn(2, 3, 32, 32), out_layers=[0, 1])
+    assert not torch.allclose(taps[0], taps[1])
