@@ -6,7 +6,7 @@ Example::
     python tools/test.py CONFIG CKPT --out results.pkl
     python tools/test.py CONFIG CKPT --show-dir vis/   # one PNG per video
 
-The checkpoint must fit the config's model (README "Checkpoints"):
+The checkpoint must fit the config's model (docs/en/checkpoints.md):
 otherwise the missing, unexpected and mis-shaped keys, or the frozen
 backbones' fingerprints, are listed and nothing is scored; ``--non-strict``
 loads what fits, with a warning.
@@ -16,9 +16,11 @@ import argparse
 from mmengine.config import Config
 
 from molt.utils import (add_runner_arguments, load_config,
-                        register_all_modules, trust_checkpoint)
-from molt.utils.config import build_runner, collect_finished_runners
+                        register_all_modules)
+from molt.utils.config import build_runner
+from molt.utils.tool_exit import run_tool
 from molt.utils.dataset_meta import apply_checkpoint_dataset_meta
+from molt.utils.run_report import format_data_issues
 
 
 def parse_args(argv=None):
@@ -60,12 +62,14 @@ def main(argv=None):
     args = parse_args(argv)
     register_all_modules()
     cfg = build_config(args)
-    trust_checkpoint(args.checkpoint)  # named explicitly by the user
     # What the checkpoint learned from its training split (e.g. AVQA's
     # vocabulary) overrides what the config's files would give.
     apply_checkpoint_dataset_meta(cfg, args.checkpoint)
     runner = build_runner(cfg)
     metrics = runner.test()
+    summary = format_data_issues()
+    if summary:
+        print(summary)
     print('Test results: ' +
           ', '.join(f'{k}: {v:.2f}' if isinstance(v, float) else f'{k}: {v}'
                     for k, v in metrics.items()))
@@ -73,5 +77,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
-    collect_finished_runners()
+    run_tool(main)

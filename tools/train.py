@@ -17,10 +17,11 @@ from mmengine.config import Config
 
 from molt.engine.loops import TrainingInterrupted
 from molt.utils import (add_runner_arguments, load_config,
-                        register_all_modules, trust_checkpoint,
-                        trust_directory)
-from molt.utils.config import build_runner, collect_finished_runners
+                        register_all_modules)
+from molt.utils.config import build_runner
+from molt.utils.tool_exit import run_tool
 from molt.utils.dataset_meta import fill_head_for_training
+from molt.utils.run_report import format_data_issues
 
 
 def parse_args(argv=None):
@@ -54,11 +55,6 @@ def make_runner(args):
     """The runner of ``args``, ready to train."""
     register_all_modules()
     cfg = build_config(args)
-    # The run's own checkpoints and files the user names may be fully
-    # unpickled (see molt/utils/checkpoint.py).
-    trust_directory(cfg.work_dir)
-    if cfg.get('load_from'):
-        trust_checkpoint(cfg.load_from)
     # Head sizes left None (e.g. AVQA's vocabulary sizes) come from the
     # training data.
     fill_head_for_training(cfg)
@@ -71,12 +67,19 @@ def main(argv=None):
     try:
         runner.train()
     except TrainingInterrupted as stop:
+        _print_data_issues()
         print(f'{stop} Continue with: python tools/train.py {args.config} '
               f'--work-dir {runner.work_dir} --resume', file=sys.stderr)
         raise SystemExit(stop.exit_code) from stop
+    _print_data_issues()
     return runner
 
 
+def _print_data_issues() -> None:
+    summary = format_data_issues()
+    if summary:
+        print(summary, file=sys.stderr)
+
+
 if __name__ == '__main__':
-    main()
-    collect_finished_runners()
+    run_tool(main)

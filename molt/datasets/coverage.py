@@ -4,30 +4,21 @@ A sample reads one frame and one second of audio per entry of its
 ``segment_seconds``. When the media end earlier (a video shorter than the
 protocol, a truncated wav, a missing last frame) the loading transforms
 repeat the last second, as the peers do. The datasets check this once, at
-start-up: :func:`check_coverage` logs how many samples will repeat frames
-or audio, names the first few with both lengths, and keeps or skips them
-(the datasets' ``mismatched_media`` argument).
+start-up: :func:`report_coverage` logs how many samples will repeat frames
+or audio and names the first few with both lengths.
 """
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 from tqdm import tqdm
 
-from .media_files import MediaFileError, count_frames, wav_seconds
-from .utils import DATA_README, AnnotationError, log_once
+from .media.converted_files import (MediaFileError, count_frames,
+                                    wav_seconds)
+from .media.decoding import AUDIO_TOLERANCE
+from molt.utils.run_report import report_data_issue
+from .utils import DATA_README
 
-__all__ = [
-    'AUDIO_TOLERANCE', 'MISMATCHED_MEDIA', 'MediaCoverage',
-    'check_mismatched_media', 'scan_media', 'check_coverage'
-]
-
-#: Audio may end this many seconds early without counting as repeated: the
-#: priming and padding of AAC/MP3/Opus shift a decoded track by a few tens
-#: of milliseconds. The last segment then starts that much earlier.
-AUDIO_TOLERANCE = 0.05
-
-#: Values of the datasets' ``mismatched_media`` argument.
-MISMATCHED_MEDIA = ('keep', 'skip')
+__all__ = ['MediaCoverage', 'scan_media', 'report_coverage']
 
 
 @dataclass(frozen=True)
@@ -58,17 +49,6 @@ class MediaCoverage:
                  'frames and audio disagree')
         return (f'frames {self.frame_seconds} s, audio '
                 f'{self.audio_seconds:.2f} s ({cause})')
-
-
-def check_mismatched_media(value: str, check_files: bool) -> str:
-    """Validates a dataset's ``mismatched_media`` argument."""
-    if value not in MISMATCHED_MEDIA:
-        raise ValueError(f'mismatched_media={value!r}; use one of '
-                         f'{MISMATCHED_MEDIA}.')
-    if value == 'skip' and not check_files:
-        raise ValueError("mismatched_media='skip' needs check_files=True "
-                         '(the media are measured at start-up).')
-    return value
 
 
 def scan_media(sources: Dict[str, Tuple[str, str]], dataset: str,
@@ -113,28 +93,21 @@ def scan_media(sources: Dict[str, Tuple[str, str]], dataset: str,
     return coverage
 
 
-def check_coverage(data_list: Sequence[dict],
-                   coverage_of: Callable[[dict], MediaCoverage],
-                   mismatched_media: str, source: str,
-                   limit: int = 5) -> List[dict]:
-    """Reports the samples whose media end before the seconds they read and
-    keeps or skips them.
+def report_coverage(data_list: Sequence[dict],
+                    coverage_of: Callable[[dict], MediaCoverage],
+                    source: str,
+                    limit: int = 5) -> None:
+    """Reports the samples whose media end before the seconds they read
+    (the loaders repeat their last second) as a WARNING, counted again in
+    the end-of-run summary (:mod:`molt.utils.run_report`).
 
     Args:
         data_list: Samples with ``video_id`` and ``segment_seconds``.
         coverage_of: A sample's :class:`MediaCoverage`.
-        mismatched_media: ``'keep'`` (the loaders repeat the last second)
-            or ``'skip'`` (drop those samples).
         source: What is read (the annotation file), for the log.
         limit: Videos named in the log.
-
-    Returns:
-        ``data_list``, without the reported samples when skipping.
-
-    Raises:
-        AnnotationError: Skipping would leave no sample.
     """
-    short = []  # (sample, consistent media, message)
+    short = []  # (consistent media, message) per sample
     for info in data_list:
         coverage = coverage_of(info)
         needed = max(info['segment_seconds']) + 1
@@ -143,29 +116,18 @@ def check_coverage(data_list: Sequence[dict],
             what = ' and '.join(
                 name for name, flag in (('frames', frames), ('audio', audio))
                 if flag)
-            short.append((info, coverage.consistent,
+            short.append((coverage.consistent,
                           f"{info['video_id']}: repeats {what}; reads "
                           f'{needed} s, {coverage.describe()}'))
     if not short:
-        return list(data_list)
-    disagree = sum(not consistent for _, consistent, _ in short)
+        return
+    disagree = sum(not consistent for consistent, _ in short)
     # A video with several samples (AVQA questions) is named once.
-    messages = list(dict.fromkeys(message for _, _, message in short))
+    messages = list(dict.fromkeys(message for _, message in short))
     names = '\n  '.join(messages[:limit])
-    action = ('kept: the last second repeats (mismatched_media=\'keep\'; set '
-              "'skip' to drop them)" if mismatched_media == 'keep' else
-              "skipped (mismatched_media='skip')")
-    log_once(f'{source}: {len(short)} of {len(data_list)} samples will repeat '
-             f'frames or audio ({disagree} whose frames and audio disagree, '
-             f'{len(short) - disagree} shorter than the seconds they read; '
-             f'{len(messages)} video(s)); {action}. E.g.:\n  {names}')
-    if mismatched_media == 'keep':
-        return list(data_list)
-    dropped = {id(info) for info, _, _ in short}
-    kept = [info for info in data_list if id(info) not in dropped]
-    if not kept:
-        raise AnnotationError(
-            f"{source}: mismatched_media='skip' leaves no sample: all "
-            f'{len(data_list)} repeat frames or audio.')
-    return kept
-
+    report_data_issue(
+        f'{source}: {len(short)} of {len(data_list)} samples repeat frames '
+        f'or audio ({disagree} whose frames and audio disagree, '
+        f'{len(short) - disagree} shorter than the seconds they read; '
+        f'{len(messages)} video(s)); their last second repeats, as in the '
+        "peers' loaders", f'e.g.:\n  {names}')

@@ -10,7 +10,8 @@ from mmengine.logging import print_log
 
 from molt.evaluation.functional import AVQA_QUESTION_TYPES
 from molt.registry import DATASETS
-from .converted_video import ConvertedVideoDataset
+from molt.utils.run_report import report_data_issue
+from .converted_dataset import ConvertedVideoDataset
 from .utils import AnnotationError, log_notes, open_annotation, require_file
 from .vocabulary import QAVocabulary, question_words
 
@@ -168,8 +169,7 @@ class MusicAVQADataset(ConvertedVideoDataset):
     the ``video_seconds`` of the video (seconds 0, 6, ..., 54 by default,
     the peers' sampling); a video shorter than that repeats its last second
     (frames and audio, applied by the loading transforms; reported at
-    start-up and kept or skipped, see ``mismatched_media`` in
-    :class:`ConvertedVideoDataset`).
+    start-up, see :class:`ConvertedVideoDataset`).
 
     Questions are read like the official ST-AVQA code reads them
     (:mod:`molt.datasets.vocabulary`): its words (split on spaces, final
@@ -213,7 +213,7 @@ class MusicAVQADataset(ConvertedVideoDataset):
             and this argument is then ignored.
         test_mode: Evaluation split (out-of-vocabulary answers allowed).
         **kwargs: ``data_prefix``, ``check_files``, ``exclude_file``,
-            ``mismatched_media``, ``pipeline``, ... (see
+            ``pipeline``, ... (see
             :class:`ConvertedVideoDataset`).
     """
 
@@ -275,7 +275,29 @@ class MusicAVQADataset(ConvertedVideoDataset):
                 f'{ann_file}: {unknown} question(s) have answers outside the '
                 'training vocabulary; they count as wrong.',
                 logger='current')
+        self._report_unreadable_questions(data_list, ann_file)
         return data_list
+
+    def _report_unreadable_questions(self, data_list: List[dict],
+                                     ann_file: str, shown: int = 10) -> None:
+        """Reports the questions none of whose words the vocabulary holds:
+        the model reads them as all ``<unk>`` (``tools/infer.py`` refuses
+        such a question; a split is scored as it is, and said so)."""
+        unreadable = [
+            str(info['question_id']) for info in data_list
+            if info['question_words'] and all(
+                i == self.vocabulary.unk_id for i in self.vocabulary.encode(
+                    info['question_words'], len(info['question_words'])))
+        ]
+        if not unreadable:
+            return
+        more = (f' ... (+{len(unreadable) - shown} more)'
+                if len(unreadable) > shown else '')
+        report_data_issue(
+            f'{ann_file}: {len(unreadable)} question(s) have no word of the '
+            'training vocabulary; the model reads them as all <unk> and '
+            'they are scored as they are',
+            'question_id ' + ', '.join(unreadable[:shown]) + more)
 
     def _sample(self, question: dict, ann_file: str) -> dict:
         gt_answer = self.vocabulary.answer_id(question['answer'])

@@ -1,14 +1,15 @@
 from .checkpoint import (CorruptCheckpointError, IncompatibleCheckpointError,
-                         NotResumableError, UntrustedCheckpointError,
-                         is_trusted, load_from_local, load_model_checkpoint,
-                         trust_checkpoint, trust_directory)
+                         NotResumableError, load_from_local,
+                         load_model_checkpoint)
 from .config import add_runner_arguments, load_config
+from .safe_load import (UnsafeCheckpointError, allow_unsafe_load,
+                        safe_torch_load, unsafe_load_allowed)
 from .setup_env import register_all_modules
 
 __all__ = [
-    'UntrustedCheckpointError', 'is_trusted', 'load_from_local',
-    'trust_checkpoint', 'trust_directory', 'register_all_modules',
-    'load_config', 'add_runner_arguments', 'load_model_checkpoint',
     'CorruptCheckpointError', 'IncompatibleCheckpointError',
-    'NotResumableError'
+    'NotResumableError', 'UnsafeCheckpointError', 'add_runner_arguments',
+    'allow_unsafe_load', 'load_config', 'load_from_local',
+    'load_model_checkpoint', 'register_all_modules', 'safe_torch_load',
+    'unsafe_load_allowed'
 ]

@@ -1,19 +1,13 @@
 """Reading molt checkpoints safely, and loading them into a model.
 
-**Trust.** torch 2.6 made ``torch.load(weights_only=True)`` the default;
-mmengine 0.10.7 calls ``torch.load`` without the argument, so resuming or
-testing from mmengine's own checkpoints (which hold numpy arrays and
-message-hub buffers) fails. molt registers its own loader for local paths
-with mmengine's :class:`CheckpointLoader` (:func:`load_from_local`). A
-checkpoint is a pickle, and unpickling arbitrary objects runs code, so:
-
-* every local file is first read with ``weights_only=True``: plain state
-  dicts such as backbone weights never need more;
-* a full unpickle happens only for files the user trusted explicitly:
-  the run's own work directory (``tools/train.py`` trusts it), a path given
-  as ``--resume PATH``/``load_from``, or the checkpoint argument of
-  ``tools/test.py``. Call :func:`trust_checkpoint` or
-  :func:`trust_directory` to do the same from Python.
+**Trust.** A checkpoint is data, not code: every local file is read with
+``torch.load(weights_only=True)`` and the allow-list of
+:mod:`molt.utils.safe_load`, through :func:`load_from_local`, which molt
+registers as mmengine's :class:`CheckpointLoader` for local paths (so
+``load_from``, ``--resume``, ``init_cfg=dict(type='Pretrained')`` and
+``tools/test.py`` all use it). A file that needs a full unpickle is
+refused unless the user passed ``--unsafe-load``
+(:func:`~molt.utils.safe_load.allow_unsafe_load`).
 
 **Corrupt files** (empty, truncated, not a checkpoint at all) fail with a
 :class:`CorruptCheckpointError` that names the file and what is wrong with
@@ -38,7 +32,6 @@ model; the runner, ``tools/test.py``, ``load_from`` and the inference and
 analysis tools all go through it.
 """
 import logging
-import os
 import os.path as osp
 import pickle
 import re
@@ -46,30 +39,24 @@ import zipfile
 from collections import OrderedDict
 from typing import Callable, Dict, List, Mapping, Optional, Union
 
-import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader, weights_to_cpu
 from torch import Tensor, nn
 
 from .frozen_state import refill_frozen_modules, split_model_state
+from .safe_load import UnsafeCheckpointError, safe_torch_load
 
 __all__ = [
-    'trust_checkpoint', 'trust_directory', 'is_trusted', 'load_from_local',
+    'load_from_local',
     'check_checkpoint_file', 'read_checkpoint', 'model_checkpoint_state',
     'load_state_into_model', 'load_model_checkpoint', 'check_resumable',
-    'UntrustedCheckpointError', 'CorruptCheckpointError',
+    'UnsafeCheckpointError', 'CorruptCheckpointError',
     'IncompatibleCheckpointError', 'NotResumableError', 'CHECKPOINT_FORMAT'
 ]
 
 CHECKPOINT_FORMAT = 'molt-adapter-only-v1'
 
-_TRUSTED_FILES: set = set()
-_TRUSTED_DIRS: set = set()
 _SHOWN_KEYS = 20
-
-
-class UntrustedCheckpointError(RuntimeError):
-    """A checkpoint needs a full unpickle but nobody vouched for it."""
 
 
 class CorruptCheckpointError(RuntimeError):
@@ -82,31 +69,6 @@ class IncompatibleCheckpointError(RuntimeError):
 
 class NotResumableError(RuntimeError):
     """A checkpoint holds no optimiser and loop state to continue from."""
-
-
-# -- trust -----------------------------------------------------------------
-def _resolve(path: Union[str, os.PathLike]) -> str:
-    return osp.realpath(osp.expanduser(str(path)))
-
-
-def trust_checkpoint(path: Union[str, os.PathLike]) -> None:
-    """Allows a full unpickle of the checkpoint file ``path``."""
-    _TRUSTED_FILES.add(_resolve(path))
-
-
-def trust_directory(path: Union[str, os.PathLike]) -> None:
-    """Allows a full unpickle of every file below ``path`` (a run's work
-    directory, which holds the run's own checkpoints)."""
-    _TRUSTED_DIRS.add(_resolve(path))
-
-
-def is_trusted(filename: Union[str, os.PathLike]) -> bool:
-    """Whether :func:`trust_checkpoint` covers ``filename``."""
-    filename = _resolve(filename)
-    if filename in _TRUSTED_FILES:
-        return True
-    return any(
-        filename.startswith(directory + os.sep) for directory in _TRUSTED_DIRS)
 
 
 # -- reading files ---------------------------------------------------------
@@ -172,40 +134,23 @@ def load_from_local(filename: str,
         map_location: Same as :func:`torch.load`.
 
     Returns:
-        The unpickled checkpoint (usually a dict).
+        The checkpoint (usually a dict).
 
     Raises:
         FileNotFoundError: ``filename`` is not a file.
         CorruptCheckpointError: The file is damaged (see
             :func:`check_checkpoint_file`).
-        UntrustedCheckpointError: The file holds more than tensors and
-            containers and was not trusted with :func:`trust_checkpoint` or
-            :func:`trust_directory`.
+        UnsafeCheckpointError: The file holds objects that only a full
+            unpickle builds, and ``--unsafe-load`` was not given (see
+            :mod:`molt.utils.safe_load`).
     """
     filename = osp.expanduser(filename)
     check_checkpoint_file(filename)
     try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        if not is_trusted(filename):
-            raise UntrustedCheckpointError(
-                f'{filename} holds Python objects besides tensors, so it can '
-                'only be loaded by a full unpickle, which can run code. molt '
-                'does that only for checkpoints of the current run and for '
-                'files named explicitly (tools/train.py --resume PATH or '
-                'load_from=PATH, tools/test.py CHECKPOINT). If you trust the '
-                'file, pass it that way or call '
-                'molt.utils.trust_checkpoint(path) first.') from error
-    except Exception as error:  # noqa: B902 (torch raises many kinds)
-        if _is_damage(error):
-            raise _corrupt(filename, f'{type(error).__name__}: {error}') \
-                from error
+        return safe_torch_load(filename, map_location=map_location)
+    except UnsafeCheckpointError:
         raise
-    try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
-    except Exception as error:  # noqa: B902
+    except Exception as error:  # noqa: B902 (torch raises many kinds)
         if _is_damage(error):
             raise _corrupt(filename, f'{type(error).__name__}: {error}') \
                 from error
@@ -213,19 +158,15 @@ def load_from_local(filename: str,
 
 
 def read_checkpoint(path: str,
-                    map_location: Optional[Union[str, Callable]] = 'cpu',
-                    trust: bool = False) -> dict:
+                    map_location: Optional[Union[str, Callable]] = 'cpu'
+                    ) -> dict:
     """Reads a checkpoint (any scheme mmengine knows; local files through
     :func:`load_from_local`).
 
     Args:
         path: The file.
         map_location: Same as :func:`torch.load`.
-        trust: Vouch for the file first (:func:`trust_checkpoint`): for
-            paths a user named explicitly.
     """
-    if trust:
-        trust_checkpoint(path)
     return CheckpointLoader.load_checkpoint(path, map_location=map_location)
 
 
@@ -318,8 +259,8 @@ def load_model_checkpoint(model: nn.Module,
                           path: str,
                           strict: bool = True,
                           map_location: Optional[Union[str,
-                                                       Callable]] = 'cpu',
-                          trust: bool = True) -> dict:
+                                                       Callable]] = 'cpu'
+                          ) -> dict:
     """Loads a checkpoint into a built model: the one entry point for every
     consumer (runner, ``tools/test.py``, ``load_from``, inference and
     analysis tools).
@@ -347,19 +288,16 @@ def load_model_checkpoint(model: nn.Module,
         path: The checkpoint.
         strict: See above.
         map_location: Same as :func:`torch.load`.
-        trust: Vouch for ``path`` (a file the user named); with False, a
-            file that needs a full unpickle is refused unless trusted
-            before (see the module docstring).
 
     Returns:
         The checkpoint dict (``meta``, ...), for callers that need more.
 
     Raises:
-        FileNotFoundError, CorruptCheckpointError, UntrustedCheckpointError:
+        FileNotFoundError, CorruptCheckpointError, UnsafeCheckpointError:
             The file cannot be read.
         IncompatibleCheckpointError: It does not fit (``strict=True``).
     """
-    checkpoint = read_checkpoint(path, map_location=map_location, trust=trust)
+    checkpoint = read_checkpoint(path, map_location=map_location)
     load_state_into_model(model, checkpoint, path, strict=strict)
     return checkpoint
 

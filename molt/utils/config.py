@@ -1,7 +1,6 @@
 """Config handling shared by the command-line tools."""
 import argparse
 import difflib
-import gc
 import inspect
 import os
 import os.path as osp
@@ -10,10 +9,14 @@ from typing import Iterable
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from .config_arguments import (UnknownConfigKeyError,
+                               check_constructor_arguments)
 from .dist import setup_distributed
+from .safe_load import UNSAFE_LOAD_FLAG, allow_unsafe_load
 
-__all__ = ['load_config', 'add_runner_arguments', 'check_top_level_keys',
-           'build_runner', 'collect_finished_runners', 'UnknownConfigKeyError',
+__all__ = ['load_config', 'add_runner_arguments', 'add_unsafe_load_argument',
+           'check_top_level_keys',
+           'build_runner', 'UnknownConfigKeyError',
            'RUNNER_KEYS']
 
 # Top-level keys something reads: the Runner's arguments, what mmengine's
@@ -28,13 +31,6 @@ RUNNER_KEYS = frozenset(
 # How close a config's own variable may come to a runner key before it
 # counts as a misspelling of it ('pipeline' vs 'tta_pipeline' is 0.80).
 _TYPO_SIMILARITY = 0.85
-
-
-class UnknownConfigKeyError(KeyError):
-    """A top-level config key nothing reads (usually a misspelling)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def _nearest(key: str, candidates: Iterable[str], cutoff: float = 0.0):
@@ -79,10 +75,21 @@ def check_top_level_keys(cfg: Config, added: Iterable[str] = (),
                 'key.)')
 
 
+def add_unsafe_load_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--unsafe-load``; a tool that has it calls
+    ``allow_unsafe_load(args.unsafe_load)`` (:func:`load_config` does)."""
+    parser.add_argument(
+        UNSAFE_LOAD_FLAG, action='store_true',
+        help='UNSAFE: fully unpickle checkpoints that hold Python objects '
+        'besides tensors and numpy arrays (e.g. from another codebase). A '
+        'full unpickle runs any code the file carries: use it only for '
+        'files you trust.')
+
+
 def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds ``--work-dir``, ``--cfg-options``, ``--non-strict``,
-    ``--launcher`` and ``--local-rank``, the options every runner tool
-    shares."""
+    ``--unsafe-load``, ``--launcher`` and ``--local-rank``, the options
+    every runner tool shares."""
     parser.add_argument(
         '--work-dir',
         help='where logs and checkpoints go (default: '
@@ -99,6 +106,7 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         help='load a checkpoint (load_from, tools/test.py) that does not fit '
         'the model as far as it fits, with a warning listing the rest '
         '(load_strict=False)')
+    add_unsafe_load_argument(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
@@ -112,11 +120,17 @@ def load_config(args: argparse.Namespace) -> Config:
 
     The work dir is ``--work-dir``, else the config's, else
     ``./work_dirs/<config name>``. Unknown top-level keys are refused
-    (:func:`check_top_level_keys`). The process-group backend is chosen
+    (:func:`check_top_level_keys`), and so are keys inside ``model`` that
+    their classes do not take
+    (:func:`~molt.utils.config_arguments.check_constructor_arguments`).
+    ``--unsafe-load`` takes effect
+    (:func:`~molt.utils.safe_load.allow_unsafe_load`). The process-group
+    backend is chosen
     and a CPU multi-process run is prepared
     (:func:`~molt.utils.dist.setup_distributed`).
     """
     _export_local_rank(args)
+    allow_unsafe_load(getattr(args, 'unsafe_load', False))
     path, cfg_options = args.config, args.cfg_options
     work_dir, launcher = args.work_dir, args.launcher
     if not osp.isfile(path):
@@ -128,6 +142,7 @@ def load_config(args: argparse.Namespace) -> Config:
         added = {key.split('.')[0] for key in cfg_options} - set(cfg.keys())
         cfg.merge_from_dict(cfg_options)
     check_top_level_keys(cfg, added, path)
+    check_constructor_arguments(cfg, path)
     if getattr(args, 'non_strict', False):
         cfg.load_strict = False
     if work_dir is not None:
@@ -137,19 +152,6 @@ def load_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(path))[0])
     setup_distributed(cfg, cfg_options)
     return cfg
-
-
-def collect_finished_runners() -> None:
-    """Frees runners that are no longer referenced, now.
-
-    A Runner and its loops reference each other, so a finished runner lives
-    until the garbage collector runs; at interpreter exit that is after
-    multiprocessing has terminated the persistent data workers of its
-    loaders, which torch then reports as workers "killed by signal". The
-    tools call this after their ``main()``, so the loaders shut their
-    workers down themselves.
-    """
-    gc.collect()
 
 
 def build_runner(cfg: Config):

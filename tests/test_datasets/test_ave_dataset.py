@@ -9,6 +9,7 @@ import pytest
 
 from molt.datasets import AnnotationError, AVEDataset
 from molt.datasets.ave import read_ave_rows
+from molt.utils.run_report import data_issues
 from molt_media import write_converted
 
 HEADER = 'Category&VideoID&Quality&StartTime&EndTime'
@@ -35,8 +36,9 @@ def logged(monkeypatch):
     """Messages the datasets log (mmengine's logger keeps the stdout of the
     test that created it, so capsys cannot be relied on)."""
     messages = []
-    monkeypatch.setattr('molt.datasets.utils.print_log',
-                        lambda msg, **kwargs: messages.append(msg))
+    for module in ('molt.datasets.utils', 'molt.utils.run_report'):
+        monkeypatch.setattr(f'{module}.print_log',
+                            lambda msg, **kwargs: messages.append(msg))
     return messages
 
 
@@ -152,7 +154,7 @@ def test_missing_split_file_names_the_path_and_readme(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         AVEDataset(data_root=str(tmp_path / 'nowhere'))
     assert 'trainSet.txt' in str(error.value)
-    assert 'Data preparation' in str(error.value)
+    assert 'docs/en/dataset_prepare.md' in str(error.value)
 
 
 def test_unreadable_videos_are_skipped_with_a_count(tmp_path, logged):
@@ -186,8 +188,8 @@ def test_samples_that_repeat_frames_or_audio_are_reported(tmp_path, logged):
     write_release(root, MEDIA_ROWS, MEDIA)
     dataset = AVEDataset(data_root=root)
     assert len(dataset) == 5  # kept by default
-    report, = [m for m in logged if 'will repeat' in m]
-    assert '3 of 5 samples will repeat frames or audio' in report
+    report, = [m for m in logged if 'repeat frames or audio' in m]
+    assert '3 of 5 samples repeat frames or audio' in report
     assert '2 whose frames and audio disagree, 1 shorter than' in report
     assert ('short000000: repeats frames and audio; reads 10 s, frames 7 s, '
             'audio 7.00 s (shorter than needed)') in report
@@ -196,25 +198,10 @@ def test_samples_that_repeat_frames_or_audio_are_reported(tmp_path, logged):
     assert ('cutaudio000: repeats audio; reads 10 s, frames 10 s, audio '
             '6.50 s (frames and audio disagree)') in report
     assert 'full0000000' not in report and 'aac00000000' not in report
-    assert "mismatched_media='keep'" in report
-
-
-def test_mismatched_media_skip(tmp_path, logged):
-    root = str(tmp_path / 'ave')
-    write_release(root, MEDIA_ROWS, MEDIA)
-    dataset = AVEDataset(data_root=root, mismatched_media='skip')
-    assert [dataset.get_data_info(i)['video_id'] for i in range(2)] == [
-        'full0000000', 'aac00000000'
-    ]
-    assert "skipped (mismatched_media='skip')" in logged[-1]
-    with pytest.raises(ValueError, match='needs check_files=True'):
-        AVEDataset(data_root=root, mismatched_media='skip',
-                   check_files=False)
-    with pytest.raises(ValueError, match="mismatched_media='drop'"):
-        AVEDataset(data_root=root, mismatched_media='drop')
-    write_release(root, MEDIA_ROWS[1:2], MEDIA)
-    with pytest.raises(AnnotationError, match='leaves no sample'):
-        AVEDataset(data_root=root, mismatched_media='skip')
+    assert 'their last second repeats' in report
+    # A WARNING, counted again in the end-of-run summary.
+    assert any('3 of 5 samples repeat frames or audio' in summary
+               for summary in data_issues())
 
 
 def test_a_dataset_built_twice_reports_once(tmp_path, logged):
@@ -226,4 +213,4 @@ def test_a_dataset_built_twice_reports_once(tmp_path, logged):
     AVEDataset(data_root=root)
     AVEDataset(data_root=root)
     assert sum('irregular' in m for m in logged) == 1
-    assert sum('will repeat' in m for m in logged) == 1
+    assert sum('repeat frames or audio' in m for m in logged) == 1

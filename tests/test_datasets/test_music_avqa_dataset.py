@@ -10,6 +10,7 @@ import pytest
 from molt.datasets import (AnnotationError, MusicAVQADataset, QAVocabulary,
                            TokenizeQuestion)
 from molt.datasets.vocabulary import PAD_ID, question_words
+from molt.utils.run_report import data_issues, format_data_issues
 from molt_media import write_converted
 
 FIXTURE = osp.join(osp.dirname(__file__), 'fixtures', 'music_avqa_official')
@@ -61,7 +62,8 @@ def logged(monkeypatch):
     """Messages the datasets log (mmengine's logger keeps the stdout of the
     test that created it, so capsys cannot be relied on)."""
     messages = []
-    for module in ('molt.datasets.music_avqa', 'molt.datasets.utils'):
+    for module in ('molt.datasets.music_avqa', 'molt.datasets.utils',
+                   'molt.utils.run_report'):
         monkeypatch.setattr(f'{module}.print_log',
                             lambda msg, **kwargs: messages.append(msg))
     return messages
@@ -203,6 +205,25 @@ def test_out_of_vocabulary_answer_fails_training_and_is_wrong_in_test(
     assert '1 question(s) have answers outside' in ' '.join(logged)
 
 
+def test_questions_without_a_known_word_are_reported(root, logged):
+    """A question made only of words outside the training vocabulary is
+    read as all <unk>: scored, but named by question_id in the log and
+    counted in the end-of-run summary."""
+    write_split(root, 'odd-val.json', VAL + [
+        entry(6, 'Wherefore art thou?', [], 'yes', ('Audio', 'Counting')),
+        entry(7, 'Quo vadis?', [], 'yes', ('Audio', 'Counting')),
+    ])
+    val = MusicAVQADataset(ann_file='odd-val.json', data_root=root,
+                           test_mode=True)
+    assert len(val) == 4  # still scored
+    report, = [m for m in logged if 'no word of the training' in m]
+    assert 'odd-val.json: 2 question(s)' in report
+    assert 'question_id 6, 7' in report
+    assert sum('odd-val.json: 2 question(s)' in summary
+               for summary in data_issues()) == 1
+    assert 'odd-val.json: 2 question(s)' in format_data_issues()
+
+
 def test_given_vocabulary_wins_and_needs_no_training_file(root):
     saved = QAVocabulary(['middle', 'yes'], ['<pad>', 'Where', '<unk>'])
     os.remove(osp.join(root, 'avqa-train.json'))
@@ -295,7 +316,9 @@ def test_missing_media_unreadable_videos_and_short_videos(root, logged):
     shutil.rmtree(osp.join(root, 'frames', '00000272'))
     write_converted(root, '00000272', 30, 30.0)
     MusicAVQADataset(data_root=root)
-    assert ('2 of 2 samples will repeat frames or audio (0 whose frames and '
+    assert ('2 of 2 samples repeat frames or audio (0 whose frames and '
             'audio disagree, 2 shorter') in logged[-1]
+    assert any('2 of 2 samples repeat frames or audio' in summary
+               for summary in data_issues())  # in the end-of-run summary
     assert ('00000272: repeats frames and audio; reads 55 s, frames 30 s, '
             'audio 30.00 s') in logged[-1]

@@ -1,4 +1,5 @@
-"""Top-level config keys nothing reads are refused, naming the nearest."""
+"""Config keys nothing reads are refused, naming the nearest: top-level
+keys, and keys inside ``model`` that their classes do not take."""
 import argparse
 
 import pytest
@@ -6,6 +7,8 @@ from mmengine.config import Config
 
 from molt.utils.config import (UnknownConfigKeyError, add_runner_arguments,
                                check_top_level_keys, load_config)
+from molt.utils.config_arguments import (accepted_arguments,
+                                         check_constructor_arguments)
 from molt_testing import REPO
 
 DEMO = str(REPO / 'configs' / 'demo' / 'ave_synthetic.py')
@@ -42,4 +45,30 @@ def test_every_shipped_config_passes():
     configs = [p for p in configs if '_base_' not in p.parts]
     assert len(configs) > 40
     for path in configs:
-        check_top_level_keys(Config.fromfile(str(path)), source=str(path))
+        cfg = Config.fromfile(str(path))
+        check_top_level_keys(cfg, source=str(path))
+        check_constructor_arguments(cfg, source=str(path))
+
+
+def test_misspelt_model_argument_names_the_class_and_nearest_key():
+    with pytest.raises(UnknownConfigKeyError) as error:
+        _load(DEMO, '--cfg-options', 'model.adapter.num_latent=8')
+    message = str(error.value)
+    assert 'model.adapter.num_latent' in message
+    assert 'MoLTAdapter' in message
+    assert "Did you mean 'num_latents'?" in message
+    # Deeper parts too, including mmseg's and mmengine's classes.
+    with pytest.raises(UnknownConfigKeyError, match="'embed_dims'"):
+        _load(DEMO, '--cfg-options', 'model.fusion.embed_dim=8')
+    cfg = _load(DEMO, '--cfg-options', 'model.adapter.num_latents=8')
+    assert cfg.model.adapter.num_latents == 8
+
+
+def test_arguments_follow_kwargs_to_the_parent_class():
+    from mmseg.models.decode_heads import UPerHead
+
+    accepted = accepted_arguments(UPerHead)
+    # UPerHead's own argument, and BaseDecodeHead's it passes **kwargs to.
+    assert {'pool_scales', 'in_channels', 'channels'} <= set(accepted)
+    # A class that ends in a torch module taking anything is not checked.
+    assert accepted_arguments(dict) is None

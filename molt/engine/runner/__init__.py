@@ -1,3 +1,6 @@
-from .molt_runner import MoltRunner, latest_checkpoint
+from .molt_runner import MoltRunner
+from .work_dir_checkpoints import (NothingToResumeError, latest_checkpoint,
+                                   set_aside_earlier_run)
 
-__all__ = ['MoltRunner', 'latest_checkpoint']
+__all__ = ['MoltRunner', 'NothingToResumeError', 'latest_checkpoint',
+           'set_aside_earlier_run']

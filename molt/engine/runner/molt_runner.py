@@ -1,12 +1,11 @@
 """mmengine's Runner with molt's checkpoints."""
 import functools
-import glob
 import os.path as osp
 import time
 from typing import Callable, Optional, Union
 
 import mmengine
-from mmengine.dist import master_only
+from mmengine.dist import broadcast_object_list, is_main_process, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
@@ -17,46 +16,18 @@ from torch.utils.data import DataLoader
 
 from molt.registry import RUNNERS
 from molt.utils.atomic_io import atomic_save
-from molt.utils.checkpoint import (CHECKPOINT_FORMAT, CorruptCheckpointError,
-                                   check_checkpoint_file, check_resumable,
+from molt.utils.checkpoint import (CHECKPOINT_FORMAT, check_resumable,
                                    load_state_into_model,
                                    model_checkpoint_state, read_checkpoint)
-from ..hooks.safe_checkpoint_hook import LAST_CHECKPOINT
 from ..loops import IgnoreStopSignals, ResumableEpochBasedTrainLoop
+from .message_hub_state import plain_message_hub, restore_message_hub
+from .work_dir_checkpoints import latest_checkpoint, set_aside_earlier_run
 
-__all__ = ['MoltRunner', 'latest_checkpoint']
+__all__ = ['MoltRunner']
 
 
 def _to_cpu(state):
     return apply_to(state, lambda x: hasattr(x, 'cpu'), lambda x: x.cpu())
-
-
-def latest_checkpoint(work_dir: str, logger) -> Optional[str]:
-    """The newest complete checkpoint of a work dir to resume from.
-
-    ``last_checkpoint`` names it; when that file is missing or names a
-    file that is gone or damaged (a work dir of an older molt, or files
-    removed by hand), the newest readable ``*.pth`` of the work dir other
-    than best files is taken instead, with a warning.
-    """
-    candidates = []
-    pointer = osp.join(work_dir, LAST_CHECKPOINT)
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            candidates.append(f.read().strip())
-    others = [
-        path for path in glob.glob(osp.join(glob.escape(work_dir), '*.pth'))
-        if not osp.basename(path).startswith('best_')
-    ]
-    candidates += sorted(others, key=osp.getmtime, reverse=True)
-    for path in dict.fromkeys(candidates):
-        try:
-            check_checkpoint_file(path)
-        except (FileNotFoundError, CorruptCheckpointError) as error:
-            logger.warning(f'Not resuming from {path}: {error}')
-            continue
-        return path
-    return None
 
 
 @RUNNERS.register_module()
@@ -80,7 +51,12 @@ class MoltRunner(Runner):
     * **Resuming** refuses a weights-only file (e.g. a best checkpoint),
       restores the exact position and random state, and finds the newest
       complete checkpoint of the work dir even if ``last_checkpoint`` is
-      stale.
+      stale; with checkpoints present but none readable it stops, naming
+      them (:func:`~.work_dir_checkpoints.latest_checkpoint`).
+    * **A new run never overwrites an earlier one**: training that does
+      not resume from the work dir first moves the work dir's checkpoints
+      to ``earlier_runs/<time>/``
+      (:func:`~.work_dir_checkpoints.set_aside_earlier_run`).
     * mmengine's ``EpochBasedTrainLoop`` becomes
       :class:`~molt.engine.loops.ResumableEpochBasedTrainLoop`; data
       workers ignore SIGINT/SIGTERM, which the train loop handles.
@@ -88,6 +64,7 @@ class MoltRunner(Runner):
 
     _resuming = False
     _resume_state: Optional[dict] = None
+    _starting_training = False
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, dict],
@@ -162,7 +139,8 @@ class MoltRunner(Runner):
         checkpoint = dict(
             meta=meta,
             **model_checkpoint_state(self._model),
-            message_hub=_to_cpu(self.message_hub.state_dict()))
+            message_hub=plain_message_hub(
+                _to_cpu(self.message_hub.state_dict())))
         if save_optimizer:
             if not isinstance(self.optim_wrapper, OptimWrapper):
                 raise TypeError('optim_wrapper must be built before saving '
@@ -196,6 +174,9 @@ class MoltRunner(Runner):
         if strict is None:
             strict = self._resuming or self.cfg.get('load_strict', True)
         checkpoint = read_checkpoint(filename, map_location=map_location)
+        if 'message_hub' in checkpoint:
+            checkpoint['message_hub'] = restore_message_hub(
+                checkpoint['message_hub'])
         if self._resuming:
             exact = check_resumable(checkpoint, filename)
             self._resume_state = checkpoint['resume_state'] if exact else None
@@ -228,19 +209,62 @@ class MoltRunner(Runner):
             self.train_loop.load_resume_state(self._resume_state)
         self._resume_state = None
 
+    def train(self) -> nn.Module:
+        """mmengine's ``train``; see :meth:`load_or_resume` for what a new
+        run does first."""
+        self._starting_training = True
+        try:
+            return super().train()
+        finally:
+            self._starting_training = False
+
     def load_or_resume(self) -> None:
-        """mmengine's, with ``--resume`` (no path) taking the newest complete
-        checkpoint of the work dir (see :func:`latest_checkpoint`)."""
-        if self._has_loaded or not (self._resume and self._load_from is None):
+        """mmengine's, with two changes.
+
+        * ``--resume`` (no path) takes the newest complete checkpoint of
+          the work dir (:func:`latest_checkpoint`), and stops when there
+          are checkpoints but none is readable.
+        * Training that does not continue from the work dir (a new run,
+          or ``--resume`` of a file elsewhere) first moves the checkpoints
+          already there aside (:func:`set_aside_earlier_run`); a
+          ``load_from`` file among them is read from its new place.
+        """
+        if self._has_loaded:
             return super().load_or_resume()
-        path = latest_checkpoint(self.work_dir, self.logger)
-        if path is None:
-            self.logger.warning(f'--resume: no checkpoint in {self.work_dir} '
-                                'to resume from; training from the start.')
-            return
-        self.logger.info(f'Resuming from {path}, the newest checkpoint of '
-                         'the work dir.')
-        self.resume(path)
+        auto_resume = self._resume and self._load_from is None
+        if auto_resume:
+            path = latest_checkpoint(self.work_dir, self.logger)
+            if path is not None:
+                self.logger.info(f'Resuming from {path}, the newest '
+                                 'checkpoint of the work dir.')
+                self.resume(path)
+                self._has_loaded = True
+                return
+            self.logger.warning(f'--resume: {self.work_dir} holds no '
+                                'checkpoint yet; training from the start.')
+        if self._starting_training and not (
+                self._resume and self._load_from is not None
+                and _directly_in(self._load_from, self.work_dir)):
+            self._set_aside_earlier_run()
+        if not auto_resume:
+            super().load_or_resume()
+
+    def _set_aside_earlier_run(self) -> None:
+        moved = [
+            set_aside_earlier_run(self.work_dir, self.logger)
+            if is_main_process() else None
+        ]
+        broadcast_object_list(moved)
+        if moved[0] and self._load_from and _directly_in(
+                self._load_from, self.work_dir):
+            self._load_from = osp.join(moved[0],
+                                       osp.basename(self._load_from))
+
+
+def _directly_in(path: str, directory: str) -> bool:
+    """Whether ``path`` is a file of ``directory`` itself (not of a
+    sub-folder such as ``earlier_runs/``)."""
+    return osp.dirname(osp.realpath(path)) == osp.realpath(directory)
 
 
 def _scheduler_states(schedulers) -> Union[list, dict]:

@@ -1,16 +1,17 @@
 """Reading local backbone weights and loading them with named errors."""
 import os.path as osp
-import pickle
 from typing import Dict, Iterable, Optional
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from molt.utils.safe_load import safe_torch_load
+
 __all__ = ['check_weights_file', 'read_state_dict', 'load_exact',
            'CheckpointMismatchError']
 
-README_SECTION = 'README.md, section "Checkpoints"'
+README_SECTION = 'docs/en/checkpoints.md'
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -38,8 +39,10 @@ def check_weights_file(path: str, owner: str) -> str:
 
 
 def read_state_dict(path: str, owner: str) -> Dict[str, torch.Tensor]:
-    """Reads a weights file with ``weights_only=True`` (no arbitrary
-    unpickling) and unwraps ``'model'``/``'state_dict'`` containers.
+    """Reads a weights file the way molt reads every checkpoint
+    (:func:`~molt.utils.safe_load.safe_torch_load`: ``weights_only=True``,
+    a full unpickle only with ``--unsafe-load``) and unwraps
+    ``'model'``/``'state_dict'`` containers.
 
     Args:
         path: Local path of the weights.
@@ -47,16 +50,13 @@ def read_state_dict(path: str, owner: str) -> Dict[str, torch.Tensor]:
 
     Returns:
         A flat ``{key: tensor}`` dict.
+
+    Raises:
+        UnsafeCheckpointError: The file needs a full unpickle (the message
+            names the opt-in).
     """
     path = check_weights_file(path, owner)
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise CheckpointMismatchError(
-            f'{owner}: {path} holds Python objects besides tensors, and molt '
-            'reads backbone weights with weights_only=True. Save only the '
-            'state dict, e.g. torch.save(torch.load(path, weights_only=False)'
-            "['state_dict'], new_path), if you trust the file.") from error
+    checkpoint = safe_torch_load(path, map_location='cpu')
     if not isinstance(checkpoint, dict):
         raise CheckpointMismatchError(
             f'{owner}: {path} does not hold a dict of tensors '
