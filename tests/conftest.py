@@ -56,20 +56,23 @@ def tiny_htsat_cfg():
 
 
 def tiny_model_cfg(adapter=None, fusion=None, head=None, **kwargs):
-    """A tiny MoLT AVModel config (Swin-V2 frames + HTS-AT audio)."""
+    """A tiny MoLT AVModel config (Swin-V2 frames + HTS-AT audio) with an
+    AVE head (3 event classes)."""
     cfg = dict(
         type='AVModel',
         visual_backbone=dict(TINY_SWIN),
         audio_backbone=dict(TINY_HTSAT),
         adapter=adapter or dict(type='MoLTAdapter', embed_dims=32),
         fusion=fusion or dict(type='MLPTokenFusion'),
-        head=head or dict(type='AVClsHead', num_classes=3))
+        head=head or dict(type='AVEHead', num_classes=3, hidden_dims=16))
     cfg.update(kwargs)
     return cfg
 
 
 def tiny_batch(batch_size=2, steps=3, num_classes=3):
-    """Packed-sample batch for the tiny configs (before preprocessing)."""
+    """Packed-sample batch for the tiny configs (before preprocessing):
+    sample ``i`` holds event class ``i % num_classes`` in every segment
+    but the first, which is background (label ``num_classes``)."""
     from molt.structures import AVDataSample
     return dict(
         inputs=dict(
@@ -79,7 +82,9 @@ def tiny_batch(batch_size=2, steps=3, num_classes=3):
             ],
             audio=[torch.randn(steps, 16000) for _ in range(batch_size)]),
         data_samples=[
-            AVDataSample(gt_label=torch.tensor(i % num_classes))
+            AVDataSample(gt_label=torch.tensor([num_classes] +
+                                               [i % num_classes] *
+                                               (steps - 1)))
             for i in range(batch_size)
         ])
 

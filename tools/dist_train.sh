@@ -2,7 +2,7 @@
 # Trains on several processes of one machine, or of several (torchrun).
 # Usage: bash tools/dist_train.sh CONFIG NPROC [train.py options]
 #   NNODES, NODE_RANK, MASTER_ADDR, PORT: the other machines' settings
-#   (see README "Multi-GPU and multi-node"); PYTHON: the interpreter.
+#   (see docs/en/train_test.md); PYTHON: the interpreter.
 # Without CUDA the processes talk over gloo (chosen automatically).
 CONFIG=$1
 NPROC=$2

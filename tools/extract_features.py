@@ -19,13 +19,13 @@ from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from molt.engine.feature_cache import prepare_feature_cache
-from molt.engine.feature_extraction import collate_function, fill_store
+from molt.engine.feature_cache import (NO_AUTOCAST, CacheSettings,
+                                       amp_autocast, collate_function,
+                                       fill_store, prepare_feature_cache)
 from molt.registry import DATASETS
-from molt.utils import (add_runner_arguments, load_config,
-                        register_all_modules)
-from molt.utils.config import collect_finished_runners
+from molt.utils import add_runner_arguments, load_config, register_all_modules
 from molt.utils.dataset_meta import fill_head_for_training
+from molt.utils.tool_exit import run_tool
 
 
 def parse_args(argv=None):
@@ -48,29 +48,28 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def hook_options(cfg) -> dict:
-    """``cache_dir``, ``dtype`` and the row layout (``shuffle_rows``) of the
-    config's FeatureCacheHook."""
-    for hook in cfg.get('custom_hooks', []):
-        if hook['type'] == 'FeatureCacheHook':
-            return dict(cache_dir=hook.get('cache_dir'),
-                        dtype=hook.get('dtype', 'float16'),
-                        shuffle_rows=hook.get('chunk_rows', 64) > 0)
-    raise SystemExit(
-        f'{cfg.filename} has no FeatureCacheHook in custom_hooks: add '
-        "custom_hooks = [dict(type='FeatureCacheHook')] so that training "
-        'reads the cache this tool writes.')
+def cache_settings(cfg) -> CacheSettings:
+    """The settings of the config's FeatureCacheHook (those training
+    reads the stores with)."""
+    settings = CacheSettings.from_config(cfg)
+    if settings is None:
+        raise SystemExit(
+            f'{cfg.filename} has no FeatureCacheHook in custom_hooks: add '
+            "custom_hooks = [dict(type='FeatureCacheHook')] so that training "
+            'reads the cache this tool writes.')
+    return settings
 
 
-def extract_split(model, cfg, split: str, options: dict, args) -> None:
+def extract_split(model, cfg, split: str, settings: CacheSettings,
+                  args) -> None:
     loader_cfg = cfg[f'{split}_dataloader']
     dataset = DATASETS.build(loader_cfg['dataset'])
     shuffled = bool(loader_cfg.get('sampler', {}).get('shuffle'))
-    autocast = 'bfloat16' if args.amp and split == 'train' else 'none'
+    autocast = amp_autocast(args.amp) if split == 'train' else NO_AUTOCAST
     store = prepare_feature_cache(
         model, cfg.model, dataset, loader_cfg['dataset'],
-        options['cache_dir'], options['dtype'], autocast=autocast,
-        shuffle_rows=options['shuffle_rows'] and shuffled)
+        settings.cache_dir, settings.dtype, autocast=autocast,
+        shuffle_rows=settings.shuffle_rows and shuffled)
     rank, _ = get_dist_info()
     if store.is_complete():
         if rank == 0:
@@ -105,9 +104,7 @@ def main(argv=None):
     # The model is built as tools/train.py builds it (e.g. AVQA's head sizes
     # from the training vocabulary), though only its backbones run here.
     fill_head_for_training(cfg)
-    options = hook_options(cfg)
-    options['cache_dir'] = (
-        options['cache_dir'] or f'{cfg.work_dir}/feature_cache')
+    settings = cache_settings(cfg)
     # Built by the Runner, so seeding (and any random initialisation) and
     # the process group are the same as in tools/train.py.
     runner = Runner.from_cfg(cfg)
@@ -118,9 +115,8 @@ def main(argv=None):
     model.to(device).eval()
     for split in args.splits:
         if cfg.get(f'{split}_dataloader'):
-            extract_split(model, cfg, split, options, args)
+            extract_split(model, cfg, split, settings, args)
 
 
 if __name__ == '__main__':
-    main()
-    collect_finished_runners()
+    run_tool(main)

@@ -1,5 +1,4 @@
-"""Runs a trained molt model on your own videos (README "Use a trained
-model").
+"""Runs a trained molt model on your own videos (docs/en/inference.md).
 
 Examples::
 
@@ -24,14 +23,16 @@ from mmengine.config import DictAction
 from tqdm import tqdm
 
 from molt.apis import AVInferencer, list_videos
-from molt.apis.media_reader import MISSING_AUDIO_POLICIES, SHORT_SIDE
 from molt.apis.summary import InferenceSummary
+from molt.apis.video_input import MISSING_AUDIO_POLICIES, SHORT_SIDE
 from molt.utils import (CorruptCheckpointError, IncompatibleCheckpointError,
-                        UntrustedCheckpointError)
+                        UnsafeCheckpointError, allow_unsafe_load)
+from molt.utils.config import add_unsafe_load_argument
+from molt.utils.tool_exit import run_tool
 
 #: Errors that stop the run before any video is read.
 SETUP_ERRORS = (FileNotFoundError, CorruptCheckpointError,
-                UntrustedCheckpointError, IncompatibleCheckpointError,
+                UnsafeCheckpointError, IncompatibleCheckpointError,
                 ValueError, KeyError)
 
 
@@ -73,11 +74,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries')
+    add_unsafe_load_argument(parser)
     return parser.parse_args(argv)
 
 
 def build_inferencer(args) -> AVInferencer:
     """The inferencer, or SystemExit naming what keeps it from starting."""
+    allow_unsafe_load(args.unsafe_load)
     try:
         inferencer = AVInferencer(
             args.config,
@@ -121,4 +124,4 @@ def main(argv=None) -> InferenceSummary:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -1,6 +1,6 @@
 default_scope = 'molt'
 # molt's runner: adapter-only, atomically written, exactly resumable
-# checkpoints (README "Checkpoints").
+# checkpoints (docs/en/checkpoints.md).
 runner_type = 'MoltRunner'
 
 env_cfg = dict(

@@ -2,7 +2,7 @@
 # synthetic AVE set from
 #   python tools/dataset_converters/make_synthetic.py --task ave \
 #       --out data/ave_synthetic
-# Trains in a few minutes on a 2-core CPU; see README "Quick start".
+# Trains in a few minutes on a 2-core CPU; see docs/en/get_started.md.
 _base_ = [
     '../_base_/models/ave_head.py', '../_base_/datasets/ave.py',
     '../_base_/schedules/adamw_30e.py', '../_base_/default_runtime.py'

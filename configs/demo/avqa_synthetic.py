@@ -33,7 +33,7 @@ test_dataloader = dict(
 val_evaluator = dict(type='AVQAAccuracy')
 test_evaluator = val_evaluator
 # The frozen features are computed in the first epoch and read from the
-# cache afterwards (README "Frozen-feature cache").
+# cache afterwards (docs/en/feature_cache_and_scale.md).
 custom_hooks = [dict(type='VocabularyHook'), dict(type='FeatureCacheHook')]
 
 # num_answers / vocab_size come from the training vocabulary.

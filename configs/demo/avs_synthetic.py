@@ -5,7 +5,7 @@
 #       --out data/avs_synthetic
 # Which shape to segment is told only by the audio; compare with the
 # audio-blind baselines in data/avs_synthetic/baselines.json. Trains in a
-# few minutes on a 2-core CPU; see README "Quick start".
+# few minutes on a 2-core CPU; see docs/en/get_started.md.
 _base_ = ['./ave_synthetic.py', '../_base_/models/avs_head.py']
 
 data_root = 'data/avs_synthetic'

@@ -2,7 +2,7 @@
 # tokens and the ST-AVQA head at the visual width (1536), with its
 # audio-visual matching loss. Every adapter has its own TD/CA weights here:
 # the paper's AVQA row (114.3 M trainable) matches that reading, its AVE and
-# AVS rows the per-modality default (README "Parameter counts").
+# AVS rows the per-modality default (docs/en/benchmarks.md).
 # num_answers / vocab_size stay None: tools/train.py and tools/test.py fill
 # them from the training vocabulary.
 _base_ = [

@@ -1,13 +1,11 @@
-"""The model and the data an analysis tool reads, built like training.
+"""The data an analysis tool reads, and how its figures name the weights.
 
-The model is built the way mmengine's Runner builds it: the global random
-state is seeded from ``cfg.randomness`` first, so any randomly initialised
-backbone (the demo configs) gets the same weights as in ``tools/train.py``
-and ``tools/extract_features.py``, and a feature cache they wrote still
-matches. The Runner itself is not constructed (it would dump the config
-and open a log for nothing). ``init_weights()`` then loads the configured
-pretrained backbones, and a training checkpoint, when given, is loaded on
-top with :func:`molt.utils.checkpoint.load_model_checkpoint`.
+The model comes from :func:`molt.apis.init_model` (built as training
+builds it, seeded from ``cfg.randomness``, so randomly initialised demo
+backbones and a feature cache written by ``tools/train.py`` or
+``tools/extract_features.py`` still match); build the datasets from the
+config it returns (``model.cfg``), which holds what the checkpoint
+learned from its training split.
 """
 import copy
 import os.path as osp
@@ -15,64 +13,16 @@ from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, set_random_seed
+from mmengine.runner import Runner
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from molt.registry import DATASETS, MODELS
-from molt.utils.checkpoint import load_model_checkpoint, trust_checkpoint
-from molt.utils.dataset_meta import (apply_checkpoint_dataset_meta,
-                                     fill_head_for_training)
-from molt.utils.feature_store import media_key
+from molt.engine.feature_cache import media_key
+from molt.registry import DATASETS
 
-__all__ = ['build_analysis_model', 'split_dataset', 'first_unique_media',
-           'split_loader', 'describe_weights']
+__all__ = ['split_dataset', 'first_unique_media', 'split_loader',
+           'describe_weights']
 
 SPLITS = ('train', 'val', 'test')
-LOGGER = 'molt_analysis'
-
-
-def build_analysis_model(cfg: Config, checkpoint: Optional[str],
-                         device: str) -> torch.nn.Module:
-    """Builds the config's model for analysis, in eval mode on ``device``.
-
-    Like ``tools/test.py``, it first applies what the checkpoint learned
-    from its training split (e.g. the AVQA vocabulary) to ``cfg`` **in
-    place**, so datasets built from ``cfg`` afterwards agree with the
-    model; without a checkpoint, ``None`` head sizes come from the
-    training split as in ``tools/train.py``.
-
-    Args:
-        cfg: The full config (its ``work_dir`` is left alone: a feature
-            cache under it is still found).
-        checkpoint: A training checkpoint named by the user (fully
-            unpickled, as ``tools/test.py`` does), or None for the config's
-            pretrained backbones (random ones for the demo configs, seeded
-            as in training).
-        device: ``'cpu'``, ``'cuda'``, ...
-
-    Returns:
-        The model.
-    """
-    if checkpoint is not None:
-        trust_checkpoint(checkpoint)  # named explicitly by the user
-        apply_checkpoint_dataset_meta(cfg, checkpoint)
-    else:
-        fill_head_for_training(cfg)
-    # Warnings only: init_weights() would list every parameter otherwise.
-    if MMLogger.check_instance_created(LOGGER):
-        MMLogger.get_instance(LOGGER)  # makes it the current logger again
-    else:
-        MMLogger.get_instance(LOGGER, log_level='WARNING')
-    set_random_seed(**cfg.get('randomness', dict(seed=None)))
-    init_default_scope(cfg.get('default_scope', 'molt'))
-    model = MODELS.build(cfg.model)
-    # Loads pretrained backbone files (a backbone refuses to run without).
-    model.init_weights()
-    if checkpoint is not None:
-        load_model_checkpoint(model, checkpoint)
-    return model.to(device).eval()
 
 
 def describe_weights(model: torch.nn.Module, cfg: Config,

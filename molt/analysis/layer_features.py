@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from molt.engine.feature_cache import cache_key
-from molt.utils.feature_store import FeatureStore
+from molt.engine.feature_cache import (CacheSettings, FeatureStore, cache_key,
+                                       store_directory)
 
 __all__ = ['MODALITIES', 'backbone_of', 'pooled_features',
            'find_cached_layers', 'cached_pooled_features']
@@ -58,16 +58,6 @@ def pooled_features(model, data_batch: dict,
             for name in MODALITIES}
 
 
-def _cache_options(cfg) -> Optional[Tuple[str, str]]:
-    """``(cache_dir, dtype)`` of the config's FeatureCacheHook, if any."""
-    for hook in cfg.get('custom_hooks', None) or []:
-        if hook.get('type') == 'FeatureCacheHook':
-            cache_dir = hook.get('cache_dir') or osp.join(
-                cfg.work_dir, 'feature_cache')
-            return cache_dir, hook.get('dtype', 'float16')
-    return None
-
-
 def find_cached_layers(
         model, cfg, dataset, dataset_cfg: dict,
         layers: Dict[str, List[int]]
@@ -75,36 +65,34 @@ def find_cached_layers(
     """Looks for a complete, current cache of the split holding every
     requested block.
 
-    The store's folder follows :func:`prepare_feature_cache`
-    (``<cache_dir>/<Dataset>-<ann_file stem>``) and its key must equal the
-    one this model and dataset config give (same weights, layers,
-    preprocessing, annotations).
+    The store's folder is the one the config's ``FeatureCacheHook`` uses
+    (:func:`~molt.engine.feature_cache.store_directory`) and its key must
+    equal the one this model and dataset config give (same weights,
+    layers, preprocessing, annotations).
 
     Returns:
         ``(store, names, reason)``: the store (None when it cannot be used),
         the cache entry of each requested block per modality
         (``'visual.3'``), and why the cache is used or not.
     """
-    options = _cache_options(cfg)
-    if options is None:
+    settings = CacheSettings.from_config(cfg)
+    if settings is None:
         return None, {}, 'the config has no FeatureCacheHook'
-    if not getattr(model.adapter, 'is_parallel', False):
+    if not model.adapter.is_parallel:
         return None, {}, 'the adapter scheme is not parallel (no cache)'
-    cache_dir, dtype = options
-    stem = osp.splitext(osp.basename(dataset_cfg.get('ann_file', 'data')))[0]
-    directory = osp.join(cache_dir, f'{type(dataset).__name__}-{stem}')
+    directory = store_directory(settings.cache_dir, dataset, dataset_cfg)
     if not osp.isfile(osp.join(directory, 'manifest.json')):
         return None, {}, f'no feature cache at {directory}'
     store = FeatureStore(directory)
     if not store.is_complete():
         return None, {}, f'the feature cache at {directory} is incomplete'
-    key, _ = cache_key(cfg.model, dataset_cfg, model, dtype)
+    key, _ = cache_key(cfg.model, dataset_cfg, model, settings.dtype)
     if store.key != key:
         return None, {}, (f'the feature cache at {directory} was made for '
                           'other inputs or weights')
     names = {}
     for modality in MODALITIES:
-        tapped = list(getattr(model.adapter, f'{modality}_layers'))
+        tapped = list(model.adapter.layers(modality))
         missing = sorted(set(layers[modality]) - set(tapped))
         if missing:
             return None, {}, (

@@ -9,11 +9,10 @@ modality it gives
   layer's ``E = N_UDA + N_CDA`` adapters (UDAs first), as
   :class:`~molt.models.adapters.MoLTAdapter` returns them (a layer with a
   single adapter has weight 1);
-* the **fusion weights** ``alpha`` of the layer-wise tokens, ``(L, W)``:
+* the **fusion weights** ``alpha`` of the layer-wise tokens, ``(L, 1)``:
   :class:`~molt.models.fusions.MLPTokenFusion`'s own
   :meth:`~molt.models.fusions.MLPTokenFusion.weights` (what its forward
-  multiplies by; ``W = 1`` with ``weights='layer'``, ``W = T`` with
-  ``'token'``), the softmax of :class:`GatedTokenFusion`'s gates, ``1/L``
+  multiplies by), the softmax of :class:`GatedTokenFusion`'s gates, ``1/L``
   for :class:`AvgTokenFusion`;
 * the **cosine-similarity matrix** ``C`` ``(L*T, L*T)`` of all layer-wise
   tokens of the modality, computed as
@@ -37,7 +36,7 @@ from molt.evaluation.functional import AVQA_QUESTION_TYPES
 from molt.models.adapters import MoLTAdapter
 from molt.models.fusions import (AvgTokenFusion, GatedTokenFusion,
                                  MLPTokenFusion)
-from molt.models.fusions.avg import check_layer_tokens
+from molt.models.layers import check_layer_tokens
 from molt.models.losses import TokenOrthogonalityLoss
 from molt.registry import MODELS
 from .layer_features import MODALITIES
@@ -107,8 +106,7 @@ def fusion_weights(fusion: nn.Module, tokens: Sequence[Tensor]) -> Tensor:
         tokens: ``L x (N, T, C)`` layer-wise tokens of one modality.
 
     Returns:
-        ``(N, L, W)``, summing to 1 over ``L``; ``W = T`` for
-        ``MLPTokenFusion(weights='token')``, else 1.
+        ``(N, L, 1)``, summing to 1 over ``L``.
     """
     stacked = check_layer_tokens(tokens, type(fusion).__name__)
     num, layers = stacked.shape[:2]
@@ -173,7 +171,7 @@ class BatchReadout:
     Attributes:
         tokens: Per modality, ``L x (B*T, N_tok, C)`` layer-wise tokens.
         router: Per modality, ``(B*T, L, E)`` router weights.
-        fusion: Per modality, ``(B*T, L, W)`` fusion weights.
+        fusion: Per modality, ``(B*T, L, 1)`` fusion weights.
         data_samples: The batch's ``B`` samples.
         steps: Segments per sample ``T``.
     """
@@ -290,7 +288,7 @@ class TokenStatistics:
     def __init__(self, adapter: MoLTAdapter,
                  class_names: Sequence[str] = ()):
         self.layers = {
-            name: list(getattr(adapter, f'{name}_layers'))
+            name: list(adapter.layers(name))
             for name in MODALITIES
         }
         self.adapters = adapter_labels(adapter.num_uda, adapter.num_cda)
@@ -342,9 +340,9 @@ class TokenStatistics:
             ``segments_per_sample``, ``group_kind``, ``samples`` (one
             record per sample: its metainfo names and
             ``<modality>_router`` ``(L, E)`` / ``<modality>_fusion``
-            ``(L, W)`` averaged over its segments) and ``modalities``,
+            ``(L, 1)`` averaged over its segments) and ``modalities``,
             per modality: ``layers``, ``num_tokens``, ``router`` ``(L, E)``
-            and ``fusion`` ``(L, W)`` (means over inputs), ``cosine`` and
+            and ``fusion`` ``(L, 1)`` (means over inputs), ``cosine`` and
             ``abs_cosine`` (mean ``C`` and ``|C|``, ``(L*T, L*T)``),
             ``layer_abs_cosine`` ``(L, L)`` (mean ``|C|`` between distinct
             tokens of two layers; NaN within a layer of one token),

@@ -1,16 +1,12 @@
-"""Inference on a user's own videos (README "Use a trained model").
-
-``molt.apis.video_writer`` (run with ``python -m``) turns a converted
-sample back into a video file; it is not imported here so that it runs
-cleanly as a module.
-"""
+"""Inference on a user's own videos (docs/en/inference.md), and
+:func:`init_model`, the one way to build a model with its checkpoint."""
 from .errors import VideoInputError
+from .inference import init_model
 from .inferencer import AVInferencer, VideoOutcome
-from .media_reader import VideoMedia, list_videos, read_video
-from .model_loading import init_model
 from .outputs import write_outputs
 from .question import read_question
 from .summary import InferenceSummary
+from .video_input import VideoMedia, list_videos, read_video
 
 __all__ = [
     'AVInferencer', 'VideoOutcome', 'VideoInputError', 'VideoMedia',

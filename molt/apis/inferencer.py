@@ -18,13 +18,13 @@ from molt.datasets.media import MediaDecodeError
 from molt.registry import DATASETS
 from molt.utils import register_all_modules
 from .errors import VideoInputError
-from .media_reader import SHORT_SIDE, VideoMedia, list_videos, read_video
-from .model_loading import default_device, init_model, read_config
+from .inference import default_device, init_model, read_config
 from .outputs import folder_names, write_outputs
 from .pipeline import InferencePipeline
 from .tasks import (InferenceTask, Prediction, SampleSpec, VideoPlan,
                     task_class)
 from .tasks.base import Pictures
+from .video_input import SHORT_SIDE, VideoMedia, list_videos, read_video
 
 __all__ = ['AVInferencer', 'VideoOutcome']
 
@@ -74,7 +74,7 @@ class AVInferencer(BaseInferencer):
     The task follows the config's test dataset: AVE (per-second events),
     AVSBench S4/MS3 (per-frame masks) or MUSIC-AVQA (answers to a
     question); see :mod:`molt.apis.tasks`. Each video is decoded like the
-    dataset converters decode theirs (:mod:`molt.apis.media_reader`), cut
+    dataset converters decode theirs (:mod:`molt.apis.video_input`), cut
     into the samples the dataset would make of it (:mod:`molt.apis.windows`
     for long and short videos) and packed by the config's own test
     pipeline (:mod:`molt.apis.pipeline`); the model predicts with
@@ -154,15 +154,14 @@ class AVInferencer(BaseInferencer):
 
     def _init_pipeline(self, cfg: Config) -> InferencePipeline:
         """The test pipeline without loaders, and the task (``self.task``)
-        of the config's test dataset."""
-        dataset_cfg = dict(cfg.test_dataloader.dataset, lazy_init=True)
-        # What the checkpoint learned from its training split (AVQA's
-        # vocabulary) replaces the config's, as in tools/test.py.
-        dataset_cls = DATASETS.get(dataset_cfg['type'])
-        for key in getattr(dataset_cls, 'LEARNED_META', ()):
-            if key in self.model.dataset_meta:
-                dataset_cfg[key] = self.model.dataset_meta[key]
-        dataset = DATASETS.build(dataset_cfg)
+        of the config's test dataset.
+
+        The dataset comes from the model's config, which holds what the
+        checkpoint learned from its training split (AVQA's vocabulary), as
+        in ``tools/test.py`` (see :func:`~molt.apis.inference.init_model`).
+        """
+        dataset = DATASETS.build(
+            dict(self.model.cfg.test_dataloader.dataset, lazy_init=True))
         pipeline = InferencePipeline(dataset)
         self.task: InferenceTask = task_class(dataset)(
             dataset, self.model, pipeline, self.topk, self.window_overlap)
@@ -177,12 +176,13 @@ class AVInferencer(BaseInferencer):
         return partial(collate_fn, **collate_cfg)
 
     def _init_visualizer(self, cfg: Config) -> None:
-        """None: the pictures are drawn by :mod:`molt.apis.visualization`."""
+        """None: the tasks draw their pictures with
+        :mod:`molt.visualization`."""
         return None
 
     def _inputs_to_list(self, inputs: InputsType) -> List[str]:
         """A path or a list of paths, as a list (folders are expanded by
-        :func:`~molt.apis.media_reader.list_videos`)."""
+        :func:`~molt.apis.video_input.list_videos`)."""
         if isinstance(inputs, (str, os.PathLike)):
             inputs = [inputs]
         return [os.fspath(path) for path in inputs]

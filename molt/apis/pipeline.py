@@ -8,7 +8,7 @@ a question and pack the sample (``ResizeFrames``, ``SliceAudioSegments``,
 transform objects** (built by the config's test dataset) minus the ones
 that read files or ground truth; their file reading is replaced by
 :func:`load_decoded`, which hands over the frames and waveform a decoded
-video holds (:class:`~molt.apis.media_reader.VideoMedia`) in the form the
+video holds (:class:`~molt.apis.video_input.VideoMedia`) in the form the
 loaders produce. So a change to a config's test pipeline changes
 inference too, and a video gives the model the same inputs as its
 converted copy in a dataset (a test checks this against ``tools/test.py``).
@@ -20,7 +20,7 @@ from mmengine.dataset import BaseDataset, Compose
 from molt.datasets.transforms import (LoadAudio, LoadCachedFeatures,
                                       LoadFrameFiles, LoadFrames, LoadMasks,
                                       ResizeMasks, TokenizeQuestion)
-from .media_reader import VideoMedia
+from .video_input import VideoMedia
 
 __all__ = ['InferencePipeline', 'load_decoded']
 

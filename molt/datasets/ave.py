@@ -5,7 +5,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from molt.registry import DATASETS
-from .converted_video import ConvertedVideoDataset
+from .converted_dataset import ConvertedVideoDataset
 from .utils import AnnotationError, log_notes, open_annotation, require_file
 
 __all__ = ['AVEDataset', 'AVE_CLASSES', 'AVERow', 'read_ave_rows']
@@ -142,7 +142,7 @@ class AVEDataset(ConvertedVideoDataset):
     Videos shorter than ``num_segments`` seconds repeat their last second
     (frames and audio), applied by the loading transforms; such samples,
     and those whose frames and audio differ in length, are logged at
-    start-up and kept or skipped (``mismatched_media``).
+    start-up and kept (their last second repeats).
 
     Rows of videos the converter could not decode are skipped and media
     files are checked at start-up (:class:`ConvertedVideoDataset`).
@@ -152,7 +152,7 @@ class AVEDataset(ConvertedVideoDataset):
         data_root: Dataset root.
         num_segments: Segments (seconds) per video.
         **kwargs: ``data_prefix``, ``check_files``, ``exclude_file``,
-            ``mismatched_media``, ``pipeline``, ``test_mode``, ... (see
+            ``pipeline``, ``test_mode``, ... (see
             :class:`ConvertedVideoDataset`).
     """
 

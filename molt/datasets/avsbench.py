@@ -6,8 +6,8 @@ from typing import Dict, List, Optional, Sequence
 from mmengine.dataset import BaseDataset
 
 from molt.registry import DATASETS
-from .coverage import MediaCoverage, check_coverage, check_mismatched_media
-from .media_files import MediaFileError, wav_seconds
+from .coverage import MediaCoverage, report_coverage
+from .media.converted_files import MediaFileError, wav_seconds
 from .utils import DATA_README, AnnotationError, open_annotation, require_file
 
 __all__ = ['AVSBenchDataset', 'AVS_LAYOUTS']
@@ -80,12 +80,10 @@ class AVSBenchDataset(BaseDataset):
             them), so S4 training gets 5x cheaper.
         check_files: Verify at start-up that every frame, labelled mask
             and wav exists and measure the wavs, so a missing or unreadable
-            file fails before training, naming it.
-        mismatched_media: A wav shorter than the seconds a sample reads
-            makes the loader repeat its last second; such samples are
-            logged at start-up and ``'keep'`` (default) or ``'skip'``
-            decides what happens to them
-            (:func:`~molt.datasets.coverage.check_coverage`).
+            file fails before training, naming it. A wav shorter than the
+            seconds a sample reads makes the loader repeat its last
+            second; such samples are logged
+            (:func:`~molt.datasets.coverage.report_coverage`).
         pipeline: Transforms.
         test_mode: Whether the dataset is used for evaluation.
     """
@@ -101,7 +99,6 @@ class AVSBenchDataset(BaseDataset):
                  labelled_frames: Optional[Sequence[int]] = None,
                  only_labelled_frames: bool = False,
                  check_files: bool = True,
-                 mismatched_media: str = 'keep',
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
@@ -127,8 +124,6 @@ class AVSBenchDataset(BaseDataset):
         self.frames = (self.labelled_frames
                        if only_labelled_frames else list(range(NUM_FRAMES)))
         self.check_files = check_files
-        self.mismatched_media = check_mismatched_media(mismatched_media,
-                                                       check_files)
         super().__init__(
             ann_file=ann_file or self.layout['ann_file'],
             data_root=data_root,
@@ -165,11 +160,11 @@ class AVSBenchDataset(BaseDataset):
             audio = _check_files(data_list, self.subset)
             # The frames are listed files, all present: only the wav can
             # end early.
-            data_list = check_coverage(
+            report_coverage(
                 data_list,
                 lambda info: MediaCoverage(NUM_FRAMES,
                                            audio[info['audio_path']]),
-                self.mismatched_media, ann_file)
+                ann_file)
         return data_list
 
     @staticmethod

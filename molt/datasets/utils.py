@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 __all__ = ['AnnotationError', 'require_file', 'open_annotation',
            'log_once', 'log_notes', 'exclude_videos', 'DATA_README']
 
-DATA_README = 'README.md, section "Data preparation"'
+DATA_README = 'docs/en/dataset_prepare.md'
 
 # Start-up reports already logged by this process.
 _LOGGED = set()

@@ -7,13 +7,10 @@ from torch import Tensor
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from molt.utils.feature_store import media_key
-from .utils import (BackboneLayout, apply_token_norm, build_token_norm,
-                    fill_config)
+from .adapters.base import MODALITIES, BaseAdapterScheme
+from .utils import BackboneLayout, build_token_norm, fill_config
 
 __all__ = ['AVModel']
-
-MODALITIES = ('visual', 'audio')
 
 
 @MODELS.register_module()
@@ -21,7 +18,9 @@ class AVModel(BaseModel):
     """An audio-visual model composed of registered parts.
 
     ``visual_backbone`` and ``audio_backbone`` are frozen encoders. The
-    ``adapter`` scheme turns them into layer-wise tokens per modality:
+    ``adapter`` scheme (a
+    :class:`~molt.models.adapters.BaseAdapterScheme`, whose contract is all
+    the model relies on) turns them into layer-wise tokens per modality:
 
     * a parallel scheme (``adapter.is_parallel``, e.g. :class:`MoLTAdapter`)
       reads frozen features: both backbones run under ``torch.no_grad()``
@@ -52,10 +51,9 @@ class AVModel(BaseModel):
         audio_frontend: Config of a waveform-to-image module run before the
             audio encoder (required when sharing).
         fusion: Config of the layer-token fusion.
-        token_norm: Norm config (mmcv ``build_norm_layer``; see
-            :func:`~molt.models.utils.apply_token_norm`) for each
-            modality's fused tokens: ``dict(type='LN')`` per token,
-            ``dict(type='BN1d')`` per channel; None for none.
+        token_norm: Config of a LayerNorm (mmcv ``build_norm_layer``,
+            ``dict(type='LN')``) applied to each fused token of each
+            modality, or None for none.
         tor_loss: Config of the token-orthogonality loss, or None.
         data_preprocessor: Config of the data preprocessor.
     """
@@ -90,14 +88,17 @@ class AVModel(BaseModel):
             visual=BackboneLayout.of(self.visual_backbone),
             audio=BackboneLayout.of(self.audio_encoder))
         self.adapter = MODELS.build(adapter, default_args=layouts)
+        if not isinstance(self.adapter, BaseAdapterScheme):
+            raise TypeError(
+                f'model.adapter: {type(self.adapter).__name__} is not an '
+                'adapter scheme; a scheme subclasses BaseAdapterScheme '
+                '(molt/models/adapters/base.py).')
         out_dims = self.adapter.out_dims
         for name in MODALITIES:
-            num_layers = (
-                len(getattr(self.adapter, f'{name}_layers'))
-                if self.adapter.is_parallel else 1)
             fusion_cfg = fill_config(
                 fusion, dict(embed_dims=out_dims[name],
-                             num_layers=num_layers), 'model.fusion')
+                             num_layers=len(self.adapter.layers(name))),
+                'model.fusion')
             self.add_module(f'{name}_fusion', MODELS.build(fusion_cfg))
             self.add_module(f'{name}_token_norm',
                             build_token_norm(token_norm, out_dims[name]))
@@ -105,12 +106,10 @@ class AVModel(BaseModel):
                           audio_dims=out_dims['audio'])
         head_cls = (MODELS.get(head['type'])
                     if isinstance(head['type'], str) else head['type'])
-        if getattr(head_cls, 'needs_stage_maps', False):
+        if head_cls.needs_stage_maps:
             head_sizes['in_channels'] = list(self.visual_backbone.stage_dims)
         self.head = MODELS.build(fill_config(head, head_sizes, 'model.head'))
         self.tor_loss = None if tor_loss is None else MODELS.build(tor_loss)
-        # Feature stores this model writes to, by directory (not modules).
-        self.feature_stores: Dict[str, object] = {}
 
     @property
     def audio_encoder(self):
@@ -138,9 +137,10 @@ class AVModel(BaseModel):
             ``visual_maps``: the four stage maps (only ``with_maps``).
         """
         visual = self.visual_backbone(
-            frames, self.adapter.visual_layers, return_stage_maps=with_maps)
+            frames, self.adapter.layers('visual'),
+            return_stage_maps=with_maps)
         audio = self.audio_encoder(
-            self.prepare_audio(audio), self.adapter.audio_layers)
+            self.prepare_audio(audio), self.adapter.layers('audio'))
         if with_maps:
             visual, maps = visual
             return dict(visual=visual, audio=audio, visual_maps=maps)
@@ -151,15 +151,17 @@ class AVModel(BaseModel):
             inputs: Dict[str, Tensor],
             data_samples: Optional[List[AVDataSample]] = None
     ) -> Dict[str, Tensor]:
-        """Runs backbones (or reads cached features), adapter and fusion.
+        """Runs backbones (or takes their features), adapter and fusion.
 
         Args:
             inputs: ``frames`` ``(B, T, 3, H, W)`` and ``audio``
-                ``(B, T, samples)``, or ``features``, rows of the feature
-                cache ``(B, row_size)``; plus task extras.
-            data_samples: When they name a ``feature_store``, cached rows
-                are split with its layout, and features computed here are
-                written to it.
+                ``(B, T, samples)``, or (parallel schemes) ``features``,
+                the frozen features :meth:`backbone_features` would give,
+                per kind a list of ``(B, T, ...)`` tensors (what the
+                feature cache feeds, see
+                :mod:`molt.engine.feature_cache.features`); plus task
+                extras.
+            data_samples: The batch's samples (unused here).
 
         Returns:
             The head's ``feats`` (see :class:`BaseAVHead`; ``visual`` and
@@ -172,14 +174,11 @@ class AVModel(BaseModel):
             if not self.adapter.is_parallel:
                 raise ValueError('Cached backbone features can only feed a '
                                  'parallel adapter scheme.')
-            store = self._feature_store(data_samples)
-            if store is None:
-                raise ValueError(
-                    'Cached feature rows need data samples that name their '
-                    'feature_store (LoadCachedFeatures adds it).')
-            features = store.unpack(inputs['features'])
-            batch, steps = next(iter(features.values())).shape[:2]
-            frozen = self.split_features(features)
+            batch, steps = inputs['features']['visual'][0].shape[:2]
+            frozen = {
+                kind: [tensor.flatten(0, 1) for tensor in tensors]
+                for kind, tensors in inputs['features'].items()
+            }
         else:
             frames, audio = inputs['frames'], inputs['audio']
             batch, steps = frames.shape[:2]
@@ -191,7 +190,6 @@ class AVModel(BaseModel):
         if self.adapter.is_parallel:
             if 'features' not in inputs:
                 frozen = self.backbone_features(frames, audio, with_maps)
-                self.write_features(frozen, data_samples, steps)
             tokens = self.adapter(frozen['visual'], frozen['audio'])
             maps = frozen.get('visual_maps')
         else:
@@ -206,8 +204,7 @@ class AVModel(BaseModel):
         }
         for name in MODALITIES:
             fused = getattr(self, f'{name}_fusion')(tokens[name])
-            fused = apply_token_norm(
-                getattr(self, f'{name}_token_norm'), fused)
+            fused = getattr(self, f'{name}_token_norm')(fused)
             feats[name] = fused.unflatten(0, (batch, steps))
             feats[f'{name}_layers'] = tokens[name]
             if f'{name}_router' in tokens:
@@ -215,61 +212,6 @@ class AVModel(BaseModel):
         if maps is not None:
             feats['visual_maps'] = [m.unflatten(0, (batch, steps)) for m in maps]
         return feats
-
-    # -- feature cache -----------------------------------------------------
-    @staticmethod
-    def join_features(frozen: Dict[str, List[Tensor]],
-                      steps: int) -> Dict[str, Tensor]:
-        """Frozen features as the cache stores them: ``{'visual.0': (B, T,
-        N, C), ..., 'audio.0': ..., 'visual_maps.0': (B, T, C, H, W)}``."""
-        return {
-            f'{kind}.{i}': tensor.unflatten(0, (-1, steps))
-            for kind, tensors in frozen.items()
-            for i, tensor in enumerate(tensors)
-        }
-
-    @staticmethod
-    def split_features(features: Dict[str, Tensor]) -> Dict[str, List[Tensor]]:
-        """Inverse of :meth:`join_features`: lists of ``(B*T, ...)``."""
-        frozen: Dict[str, List[Tensor]] = {}
-        for name in sorted(features, key=lambda n: (n.split('.')[0],
-                                                    int(n.split('.')[1]))):
-            kind = name.split('.')[0]
-            frozen.setdefault(kind, []).append(features[name].flatten(0, 1))
-        return frozen
-
-    def attach_feature_store(self, store) -> None:
-        """Lets the model write the features of samples whose meta
-        information names ``store.directory`` (see
-        :class:`~molt.engine.hooks.FeatureCacheHook`)."""
-        self.feature_stores[store.directory] = store
-
-    def _feature_store(self, data_samples: Optional[List[AVDataSample]]):
-        """The attached store the batch's samples name, or None."""
-        if not data_samples or 'feature_store' not in data_samples[0]:
-            return None
-        directory = data_samples[0].feature_store
-        if directory not in self.feature_stores:
-            raise RuntimeError(
-                f'No feature store attached for {directory}; use '
-                'FeatureCacheHook (or tools/extract_features.py).')
-        return self.feature_stores[directory]
-
-    def write_features(self, frozen: Dict[str, List[Tensor]],
-                       data_samples: Optional[List[AVDataSample]],
-                       steps: int) -> None:
-        """Writes a batch's frozen features to the store its samples name
-        (``feature_store`` meta information); does nothing otherwise.
-
-        Args:
-            frozen: Output of :meth:`backbone_features`.
-            data_samples: The batch's samples (their media keys give rows).
-            steps: Segments per sample ``T``.
-        """
-        store = self._feature_store(data_samples)
-        if store is not None and not store.is_complete():
-            store.write([media_key(s) for s in data_samples],
-                        self.join_features(frozen, steps))
 
     def forward(self,
                 inputs: Dict[str, Tensor],
@@ -291,7 +233,5 @@ class AVModel(BaseModel):
             losses['loss_tor'] = sum(
                 self.tor_loss(feats[f'{name}_layers']) for name in MODALITIES)
         # A scheme's own training terms (e.g. AVMoE's load balancing).
-        adapter_losses = getattr(self.adapter, 'adapter_losses', None)
-        if adapter_losses is not None:
-            losses.update(adapter_losses(feats))
+        losses.update(self.adapter.adapter_losses(feats))
         return losses

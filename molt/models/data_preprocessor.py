@@ -15,11 +15,12 @@ class AVDataPreprocessor(BaseDataPreprocessor):
 
     Packed samples carry ``inputs`` as a dict: ``frames`` ``(T, 3, H, W)``
     uint8 RGB, ``audio`` ``(T, samples)`` float waveforms and task extras
-    (e.g. ``question`` token ids); or, for samples from the feature cache,
-    ``features`` (a flat half-precision row) instead of frames and audio.
-    The batch keeps the same keys with a leading batch axis; frames become
-    ``(B, T, 3, H, W)`` floats normalised with ``mean``/``std`` (0-255
-    scale) and cached rows ``(B, row_size)`` float32.
+    (e.g. ``question`` token ids). The batch keeps the same keys with a
+    leading batch axis; frames become ``(B, T, 3, H, W)`` floats normalised
+    with ``mean``/``std`` (0-255 scale). ``features``, the frozen features
+    the feature cache puts in place of frames and audio (already batched,
+    see :mod:`molt.engine.feature_cache.features`), are only moved to the
+    device.
 
     Args:
         mean: Per-channel mean of the frames (ImageNet by default).
@@ -50,8 +51,6 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         inputs = {}
         for key, value in data['inputs'].items():
             value = _stack(value)
-            if key == 'features':  # feature-cache rows, stored as float16
-                value = value.float()
             if key == 'frames':
                 value = (value.float() - self.mean) / self.std
             inputs[key] = value
@@ -59,7 +58,8 @@ class AVDataPreprocessor(BaseDataPreprocessor):
 
 
 def _stack(value):
-    """Stacks per-sample tensors; a batched tensor passes through."""
+    """Stacks per-sample tensors; a batched tensor (or the batched
+    ``features`` dict) passes through."""
     if isinstance(value, (list, tuple)):
         return torch.stack(list(value))
     return value

@@ -25,18 +25,17 @@ Three kinds of measurement:
   AdamW step), which exercises exactly the graph a task loss would;
 * ``'cached'``: the same step fed from the frozen-feature cache (a parallel
   scheme after its first epoch with ``FeatureCacheHook``): the backbones'
-  features are computed once beforehand and read as cache rows;
+  features are computed once beforehand and fed as the model's
+  ``inputs['features']``, as the cache feeds them;
 * ``'floor'``: the same backbones, full depth, forward only under
   ``torch.no_grad()``: frozen inference, the least any scheme can use.
 """
-import contextlib
 import multiprocessing
 import platform
 import queue as queue_module
 import resource
 import signal
 import statistics
-import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional
 
@@ -127,34 +126,21 @@ def _inputs(model: nn.Module, spec: Dict[str, int], batch_size: int,
     return {k: v.to(device) for k, v in inputs.items()}
 
 
-def _cached_inputs(model: nn.Module, inputs: Dict[str, Tensor],
-                   stack: contextlib.ExitStack):
-    """Computes the frozen features once and returns them as the cache
-    rows (and samples naming a temporary store) a cached epoch feeds."""
-    from molt.structures import AVDataSample
-    from molt.utils.feature_store import FeatureStore
+def _cached_inputs(model: nn.Module,
+                   inputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Computes the frozen features once and returns the inputs a cached
+    step gets from the feature cache: the features (float32, like the
+    cache's rows after reading) in place of frames and audio."""
+    from molt.engine.feature_cache import batch_features
     if not model.adapter.is_parallel:
         raise ValueError(f'{type(model.adapter).__name__} reads no frozen '
                          'features; only parallel schemes can be cached.')
     frames, audio = inputs.pop('frames'), inputs.pop('audio')
-    steps = frames.shape[1]
     frozen = model.backbone_features(frames.flatten(0, 1),
                                      audio.flatten(0, 1),
                                      model.head.needs_stage_maps)
-    features = model.join_features(frozen, steps)
-    layout = [(name, tuple(t.shape[1:])) for name, t in features.items()]
-    directory = stack.enter_context(tempfile.TemporaryDirectory())
-    model.attach_feature_store(
-        FeatureStore.create(directory, 'benchmark', {}, lambda: layout,
-                            ['benchmark'], 'float32'))
-    batch = frames.shape[0]
-    inputs['features'] = torch.cat(
-        [t.reshape(batch, -1) for t in features.values()], dim=1)
-    samples = [
-        AVDataSample(metainfo=dict(feature_store=directory))
-        for _ in range(batch)
-    ]
-    return inputs, samples
+    inputs['features'] = batch_features(frozen, frames.shape[1])
+    return inputs
 
 
 def _loss(outputs) -> Tensor:
@@ -189,12 +175,12 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         time (ms), samples/s; on CPU also ``peak_rss_mb`` and
         ``runtime_rss_mb``.
     """
+    from molt.engine.feature_cache import amp_autocast, autocast_context
     from molt.registry import MODELS
     from molt.utils.params import strip_pretrained
     from molt.utils.setup_env import register_all_modules
     register_all_modules()  # imports molt, mmseg and mmcv: the runtime
     runtime_mb = _proc_status_mb('VmRSS') or 0.0
-    stack = contextlib.ExitStack()
     torch.manual_seed(0)
     cfg = Config.fromfile(config)
     model = MODELS.build(strip_pretrained(cfg.model.to_dict())).to(device)
@@ -211,12 +197,11 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
                 model.audio_encoder(audio, [-1])
     else:
         optimizer = torch.optim.AdamW(trainable, lr=1e-4, fused=True)
-        samples = None
         if kind == 'cached':
-            inputs, samples = _cached_inputs(model, inputs, stack)
+            inputs = _cached_inputs(model, inputs)
 
         def step():
-            loss = _loss(model(inputs, samples, mode='tensor'))
+            loss = _loss(model(inputs, mode='tensor'))
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -229,9 +214,7 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
     for index in range(warmup + iters):
         _sync(device)
         start = time.perf_counter()
-        with torch.autocast(
-                device_type=device.split(':')[0], dtype=torch.bfloat16,
-                enabled=amp):
+        with autocast_context(torch.device(device), amp_autocast(amp)):
             step()
         _sync(device)
         if index >= warmup:
@@ -243,7 +226,6 @@ def measure(config: str, kind: str, batch_size: int, segments: int,
         peak = peak_rss_mb()
         memory.update(peak_mem_mb=peak - runtime_mb, peak_rss_mb=peak,
                       runtime_rss_mb=runtime_mb)
-    stack.close()
     median = statistics.median(times)
     counted = model if kind != 'floor' else nn.ModuleList(
         [model.visual_backbone, model.audio_encoder])

@@ -1,6 +1,7 @@
 """Hands facts learned from the training split (e.g. a vocabulary) to the
-model config and to evaluation datasets, for ``tools/train.py`` and
-``tools/test.py``.
+model config and to evaluation datasets: the one place where ``None`` head
+sizes are filled, for ``tools/train.py``, ``tools/test.py`` and
+:func:`molt.apis.init_model` (inference, analysis tools).
 
 Two conventions, both opt-in:
 
@@ -8,7 +9,8 @@ Two conventions, both opt-in:
   of the dataset's metainfo (``AVQAHead``'s ``num_answers`` and
   ``vocab_size``) is filled with that value before the model is built:
   from the training dataset when training, from the checkpoint's
-  ``meta['dataset_meta']`` (else the test dataset) when testing.
+  ``meta['dataset_meta']`` (else, for ``tools/test.py``, the test
+  dataset) when a checkpoint is loaded.
 * **Learned metainfo.** A dataset class lists in ``LEARNED_META`` the
   metainfo entries it learns from the training split
   (``MusicAVQADataset``: ``'vocabulary'``). When testing a checkpoint, those
@@ -17,7 +19,7 @@ Two conventions, both opt-in:
   evaluated with the vocabulary it was trained with, whatever the config's
   training files hold now.
 """
-from typing import List, Mapping
+from typing import List, Mapping, Optional
 
 from mmengine.config import Config
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -55,13 +57,26 @@ def fill_head_for_training(cfg: Config) -> None:
         _fill_head(cfg, _dataset_meta(cfg.train_dataloader.dataset))
 
 
-def apply_checkpoint_dataset_meta(cfg: Config, checkpoint: str) -> None:
-    """Prepares a test config for ``checkpoint``.
+def apply_checkpoint_dataset_meta(cfg: Config,
+                                  checkpoint: str,
+                                  fallback_split: Optional[str] = 'test'
+                                  ) -> None:
+    """Prepares a config for ``checkpoint``.
 
     Passes the checkpoint's learned metainfo to the evaluation datasets
     that declare it (``LEARNED_META``) and fills ``None`` head fields from
-    it, falling back to the test dataset's metainfo. The checkpoint is
-    read only when one of the two is needed.
+    it. The checkpoint is read only when one of the two is needed.
+
+    Args:
+        cfg: The config, changed in place.
+        checkpoint: The checkpoint file.
+        fallback_split: Whose dataset metainfo fills the head fields the
+            checkpoint does not record (``'test'``: ``tools/test.py``'s
+            convention); None refuses such a checkpoint.
+
+    Raises:
+        ValueError: With ``fallback_split=None``, a head field stays
+            ``None``.
     """
     learned = {}
     for name in EVAL_LOADERS:
@@ -81,5 +96,14 @@ def apply_checkpoint_dataset_meta(cfg: Config, checkpoint: str) -> None:
             if key in dataset_meta:
                 cfg[name].dataset[key] = dataset_meta[key]
     _fill_head(cfg, dataset_meta)
-    if _missing_head_fields(cfg):
-        _fill_head(cfg, _dataset_meta(cfg.test_dataloader.dataset))
+    missing = _missing_head_fields(cfg)
+    if missing and fallback_split is None:
+        raise ValueError(
+            f'{checkpoint} does not record {", ".join(missing)} (its '
+            "meta['dataset_meta'] has "
+            f'{sorted(dataset_meta) or "nothing"}), which the config leaves '
+            'None: use a checkpoint written by tools/train.py, or set them '
+            'with --cfg-options model.head.KEY=VALUE.')
+    if missing:
+        _fill_head(
+            cfg, _dataset_meta(cfg[f'{fallback_split}_dataloader'].dataset))

@@ -6,6 +6,8 @@ import torch
 from timm.layers import ClassifierHead
 from torch import nn
 
+from molt.models.backbones import HTSAT, SwinV2
+
 __all__ = [
     'count_parameters', 'paper_count', 'peer_backbone_extras',
     'strip_pretrained'
@@ -95,8 +97,6 @@ def peer_backbone_extras(backbone: nn.Module) -> Dict[str, nn.Module]:
     Returns:
         ``{name: module}``; empty for other backbones.
     """
-    # Imported here: molt.models imports molt.utils.
-    from molt.models.backbones import HTSAT, SwinV2
     encoder = getattr(backbone, 'encoder', None)
     if isinstance(backbone, SwinV2):
         return {
@@ -132,7 +132,7 @@ def paper_count(model: nn.Module) -> Dict[str, float]:
     with the backbones as their code builds them, i.e. with the modules of
     :func:`peer_backbone_extras` (frozen) in the total. Two trainable
     figures are given: everything molt trains, and everything but the task
-    head (README "Parameter counts" explains why the paper's column reads
+    head (docs/en/benchmarks.md explains why the paper's column reads
     like the latter).
 
     Args:

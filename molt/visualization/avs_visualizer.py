@@ -7,6 +7,7 @@ from mmengine.visualization import Visualizer
 
 from molt.registry import VISUALIZERS
 from molt.structures import AVDataSample
+from .mask_overlay import overlay_mask
 
 __all__ = ['AVSVisualizer']
 
@@ -17,7 +18,8 @@ class AVSVisualizer(Visualizer):
     (``sigmoid(pred_logits) > 0.5``, AVSBench's threshold) over them and,
     below, a row with the ground truth. Frames without a mask
     (``mask_valid`` False) stay plain in the ground-truth row. Masks are
-    resized (nearest) to the frames as stored.
+    drawn with :func:`~molt.visualization.overlay_mask` (resized, nearest,
+    to the frames as stored), as the inferencer draws its AVS results.
 
     Args:
         name: Instance name (mmengine keeps one visualiser per name).
@@ -41,18 +43,12 @@ class AVSVisualizer(Visualizer):
 
     def _draw_row(self, frames: Sequence[np.ndarray], masks: np.ndarray,
                   color: Tuple[int, int, int]) -> np.ndarray:
-        """The frames side by side with ``masks`` ``(T, h, w)`` resized
-        (nearest) onto them, in one drawing call."""
-        resized = [
-            mmcv.imresize(m.astype(np.uint8), (f.shape[1], f.shape[0]),
-                          interpolation='nearest')
-            for f, m in zip(frames, masks)
-        ]
-        self.set_image(np.concatenate(frames, 1))
-        self.draw_binary_masks(
-            np.concatenate(resized, 1).astype(bool), colors=color,
-            alphas=self.alpha)
-        return self.get_image()
+        """The frames side by side, each with its mask of ``masks``
+        ``(T, h, w)`` over it."""
+        return np.concatenate([
+            overlay_mask(frame, mask.astype(bool), color, self.alpha)
+            for frame, mask in zip(frames, masks)
+        ], 1)
 
     def add_datasample(self,
                        name: str,

@@ -53,7 +53,8 @@ def ave_root(tmp_path_factory):
 @pytest.fixture(scope='module')
 def two_checkpoints(ave_root, tmp_path_factory):
     """Two checkpoints of the AVE demo (different random adapters) in
-    folders named like the README's runs, analysed together."""
+    folders named like the runs in docs/en/analysis_tools.md, analysed
+    together."""
     root = tmp_path_factory.mktemp('checkpoints')
     paths = []
     for seed, name in enumerate(('tor', 'notor')):

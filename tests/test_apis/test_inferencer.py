@@ -11,12 +11,11 @@ from PIL import Image
 
 from molt.apis import AVInferencer
 from molt.apis.outputs import json_ready
-from molt.apis.video_writer import converted_to_video, write_video
-from molt.apis.visualization import strip_size, timeline_size
-from molt.datasets.media import convert_video
-from molt.datasets.media_files import read_rgb, read_wav
+from molt.datasets.media import convert_video, read_rgb, read_wav, write_video
 from molt.datasets.synthetic import make_ave
 from molt.utils import IncompatibleCheckpointError
+from molt.visualization.answer_strip import strip_size
+from molt.visualization.ave_timeline import timeline_size
 from molt_media import truncate, write_av
 from molt_testing import load_script, runner_options, write_corrupt_video
 
@@ -37,9 +36,10 @@ def test_ave_agrees_with_tools_test_on_the_converted_videos(
     make_ave(raw, num_videos=dict(train=1, val=1, test=2), seed=1)
     rows = open(osp.join(raw, 'testSet.txt')).read().splitlines()
     ids = [row.split('&')[1] for row in rows]
-    full = converted_to_video(
+    full = load_script('tools/misc/converted_to_video.py').main([
         osp.join(raw, 'frames', ids[0]),
-        osp.join(raw, 'audio', ids[0] + '.wav'), str(tmp_path / 'full.mp4'))
+        osp.join(raw, 'audio', ids[0] + '.wav'), str(tmp_path / 'full.mp4')
+    ])
     wave, rate = read_wav(osp.join(raw, 'audio', ids[1] + '.wav'))
     short = write_video(
         str(tmp_path / 'short.mkv'),

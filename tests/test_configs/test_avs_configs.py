@@ -1,4 +1,4 @@
-"""The AVS configs parse and say what the README promises."""
+"""The AVS configs parse and say what the docs promise."""
 from pathlib import Path
 
 import pytest

@@ -90,7 +90,7 @@ def build_full_size(name, htsat):
         'type', 'clip_seconds', 'pretrained'}, audio_cfg
     model_cfg['audio_backbone'] = dict(type=_Prebuilt, module=htsat)
     if model_cfg['head']['type'] == 'STAVQAHead':
-        # The official vocabularies' sizes (README "Parameter counts").
+        # The official vocabularies' sizes (docs/en/benchmarks.md).
         model_cfg['head'].update(num_answers=42, vocab_size=95)
     with torch.device('meta'):
         model = MODELS.build(model_cfg)

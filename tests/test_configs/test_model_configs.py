@@ -34,10 +34,9 @@ def test_task_configs_use_the_papers_decoders(name):
 def test_molt_reads_the_paper_at_full_width():
     adapter = load('molt/ave_swin_htsat.py').model.adapter
     assert adapter.embed_dims is None
-    assert (adapter.weight_scope, adapter.cross_tokens,
-            adapter.router_scope) == ('modality', 'partner', 'layer')
+    assert adapter.weight_scope == 'modality'
     assert load('molt/ave_swin_htsat.py').model.fusion == dict(
-        type='MLPTokenFusion', weights='layer')
+        type='MLPTokenFusion')
     # The AVQA row of the paper matches one weight set per adapter.
     avqa = load('molt/avqa_swin_htsat.py').model.adapter
     assert avqa.weight_scope == 'adapter' and avqa.embed_dims is None

@@ -6,7 +6,7 @@ import pytest
 import soundfile
 import torch
 
-from molt.datasets.media_files import MediaFileError
+from molt.datasets.media import MediaFileError
 from molt.datasets.transforms import (LoadAudio, LoadFrames, PackAVInputs,
                                       ResizeFrames, SliceAudioSegments)
 from molt.structures import AVDataSample

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from molt.datasets import AnnotationError, AVSBenchDataset
-from molt.datasets.media_files import MediaFileError, read_mask
+from molt.datasets.media import MediaFileError, read_mask
 from molt.datasets.synthetic.common import write_wav
 from molt.datasets.transforms import (LoadAudio, LoadFrameFiles, LoadMasks,
                                       ResizeMasks, SliceAudioSegments)
@@ -326,7 +326,7 @@ def test_damaged_wav_is_named(tmp_path):
         LoadAudio()(dict(info))
 
 
-def test_short_wav_is_reported_and_skippable(tmp_path, monkeypatch):
+def test_short_wav_is_reported(tmp_path, monkeypatch):
     messages = []
     monkeypatch.setattr('molt.datasets.utils.print_log',
                         lambda msg, **kwargs: messages.append(msg))
@@ -337,9 +337,6 @@ def test_short_wav_is_reported_and_skippable(tmp_path, monkeypatch):
     assert len(AVSBenchDataset(split='test', data_root=root)) == 1
     assert ('xyz_2: repeats audio; reads 5 s, frames 5 s, audio 3.00 s '
             '(frames and audio disagree)') in messages[-1]
-    with pytest.raises(AnnotationError, match='leaves no sample'):
-        AVSBenchDataset(split='test', data_root=root,
-                        mismatched_media='skip')
 
 
 def test_csv_with_byte_order_mark(tmp_path):

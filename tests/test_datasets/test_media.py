@@ -1,4 +1,5 @@
-"""Tests for molt.datasets.media on tiny mp4 files written with PyAV."""
+"""Tests for molt.datasets.media (decoding, conversion) on tiny mp4 files
+written with PyAV."""
 import os
 from typing import Tuple
 

@@ -16,7 +16,7 @@ from mmengine.config import Config
 
 from molt.datasets.synthetic import make_ave
 from molt.utils.dist import choose_backend, setup_distributed
-from molt.utils.feature_store import FeatureStore
+from molt.engine.feature_cache import FeatureStore
 from molt_testing import REPO, free_port, load_script
 
 CACHED_DEMO = REPO / 'configs' / 'demo' / 'ave_synthetic_cached.py'

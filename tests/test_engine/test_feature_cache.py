@@ -2,6 +2,7 @@
 losses, and tools/extract_features.py."""
 import copy
 import os
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -11,10 +12,13 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from molt.datasets.synthetic import make_ave
-from molt.engine.feature_cache import prepare_feature_cache
+from molt.engine.feature_cache import (CacheSettings, ChunkShuffledOrder,
+                                       FeatureStore, StaleCacheError,
+                                       compute_features, feed_features,
+                                       media_key, prepare_feature_cache,
+                                       store_directory)
 from molt.registry import DATASETS, MODELS
 from molt.utils import register_all_modules
-from molt.utils.feature_store import FeatureStore, StaleCacheError
 from molt_testing import REPO, load_script
 
 CACHED_DEMO = str(REPO / 'configs' / 'demo' / 'ave_synthetic_cached.py')
@@ -156,6 +160,70 @@ def _args(cfg, tmp_path):
     return model, cfg.model, dataset, dataset_cfg, str(tmp_path / 'cache')
 
 
+def loader_batch(dataset, indices):
+    """The dataset's samples at ``indices``, collated as the loaders do."""
+    from mmengine.dataset import pseudo_collate
+    return pseudo_collate([dataset[i] for i in indices])
+
+
+def test_the_model_reads_fed_features_like_frames(ave_root, tmp_path):
+    cfg = demo_cfg(ave_root, tmp_path, dtype='float32')
+    torch.manual_seed(0)
+    model, dataset, dataset_cfg = build_parts(cfg)
+    model.eval()
+    store = prepare_feature_cache(model, cfg.model, dataset, dataset_cfg,
+                                  str(tmp_path / 'cache'), 'float32')
+    batch = loader_batch(dataset, [0, 1, 2])
+    with torch.no_grad():
+        online = model(**model.data_preprocessor(copy.deepcopy(batch)),
+                       mode='tensor')
+        # An incomplete store: the features are computed, written and fed.
+        feed_features(model, batch, store)
+        assert 'frames' not in batch['inputs']
+        fed = model(**model.data_preprocessor(batch), mode='tensor')
+    for name in online:
+        torch.testing.assert_close(fed[name], online[name], rtol=0, atol=0)
+    assert store.written().sum() == 3
+    # The rows read back (float32: exact) give the same features.
+    computed, _ = compute_features(model, loader_batch(dataset, [0, 1, 2]))
+    rows = loader_batch(dataset, [0, 1, 2])
+    rows['inputs'] = dict(features=[
+        torch.from_numpy(np.array(store.read(media_key(
+            dataset.get_data_info(i))))) for i in range(3)
+    ])
+    feed_features(model, rows, store)
+    for kind, tensors in computed.items():
+        for read, expected in zip(rows['inputs']['features'][kind],
+                                  tensors):
+            torch.testing.assert_close(read, expected, rtol=0, atol=0)
+
+
+def test_sequential_schemes_refuse_fed_features(ave_root, tmp_path):
+    cfg = demo_cfg(ave_root, tmp_path)
+    cfg.model.adapter = dict(type='LAVisHAdapter')
+    cfg.model.fusion = dict(type='AvgTokenFusion')
+    model = MODELS.build(cfg.model)
+    features = dict(visual=[torch.zeros(1, 2, 4, 8)],
+                    audio=[torch.zeros(1, 2, 4, 8)])
+    with pytest.raises(ValueError, match='parallel'):
+        model(dict(features=features), mode='tensor')
+
+
+def test_hook_and_tools_share_the_settings(tmp_path):
+    from molt.engine.hooks import FeatureCacheHook
+    hook = FeatureCacheHook()
+    assert hook.settings == CacheSettings()
+    cfg = Config(dict(work_dir=str(tmp_path), custom_hooks=[
+        dict(type='FeatureCacheHook', chunk_rows=8, priority='HIGH')]))
+    settings = CacheSettings.from_config(cfg)
+    assert settings.chunk_rows == 8 and settings.dtype == 'float16'
+    assert settings.cache_dir == str(tmp_path / 'feature_cache')
+    assert CacheSettings.from_config(Config(dict(work_dir='x'))) is None
+    cfg.custom_hooks[0]['chunk'] = 8
+    with pytest.raises(TypeError, match='chunk'):
+        CacheSettings.from_config(cfg)
+
+
 def test_random_augmentation_refuses_to_cache(ave_root, tmp_path):
     cfg = demo_cfg(ave_root, tmp_path)
     cfg.train_dataloader.dataset.pipeline.insert(
@@ -247,6 +315,21 @@ def test_training_completes_a_killed_fill(ave_root, tmp_path, monkeypatch):
     assert recorder.backbone_runs[0] > 0 and recorder.backbone_runs[1] == 0
 
 
+def test_splits_sharing_an_annotation_file_get_their_own_store():
+    class AVSBenchDataset:
+        pass
+
+    folders = {
+        store_directory('cache', AVSBenchDataset(),
+                        dict(type='AVSBenchDataset', split=split))
+        for split in ('train', 'val', 'test')
+    }
+    assert len(folders) == 3
+    assert store_directory('cache', AVSBenchDataset(), dict(
+        ann_file='trainSet.txt')) == osp.join('cache',
+                                              'AVSBenchDataset-trainSet')
+
+
 def test_a_store_is_complete_only_when_every_row_is_written(tmp_path):
     layout = [('visual.0', (2, 3))]
     store = FeatureStore.create(str(tmp_path / 'store'), 'key', {},
@@ -268,7 +351,6 @@ def test_a_store_is_complete_only_when_every_row_is_written(tmp_path):
 
 def test_chunk_shuffled_order():
     from mmengine.dataset import DefaultSampler
-    from molt.engine.feature_cache import ChunkShuffledOrder
     rows = np.array([5, 0, 1, 1, 2, 3, 4, 6, 7, 8, 9])  # 11 samples
     epochs = []
     for epoch in (0, 1):

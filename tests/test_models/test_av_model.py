@@ -15,10 +15,12 @@ def run_loss(model, batch):
 def test_modes(build_tiny_model, batch):
     model = build_tiny_model()
     data = model.data_preprocessor(batch, False)
-    assert model(**data, mode='tensor').shape == (2, 3)
+    outputs = model(**data, mode='tensor')
+    assert outputs['event_logits'].shape == (2, 3)
+    assert outputs['class_logits'].shape == (2, 3)
     samples = model(**data, mode='predict')
-    assert all(s.pred_score.shape == (3, ) for s in samples)
-    assert set(model(**data, mode='loss')) == {'loss_cls'}
+    assert all(s.pred_label.shape == (3, ) for s in samples)
+    assert set(model(**data, mode='loss')) == {'loss_event', 'loss_class'}
     with pytest.raises(ValueError, match="Invalid mode 'train'"):
         model(**data, mode='train')
 
@@ -32,7 +34,7 @@ def test_molt_gradients_reach_every_trainable_part_and_no_backbone(
                      embed_dims=32),
         tor_loss=dict(type='TokenOrthogonalityLoss', loss_weight=0.1))
     losses = run_loss(model, batch)
-    assert set(losses) == {'loss_cls', 'loss_tor'}
+    assert set(losses) == {'loss_event', 'loss_class', 'loss_tor'}
     trainable = [(n, p) for n, p in model.named_parameters()
                  if p.requires_grad]
     assert trainable and all(
@@ -113,17 +115,9 @@ def test_fused_tokens_reach_the_head_normalised(build_tiny_model, batch):
     assert isinstance(raw.visual_token_norm, torch.nn.Identity)
 
 
-def test_fused_tokens_standardised_per_channel(build_tiny_model, batch):
-    """``token_norm=dict(type='BN1d')``: every channel standardised over
-    the batch's tokens (training statistics)."""
-    model = build_tiny_model(token_norm=dict(type='BN1d')).train()
-    data = model.data_preprocessor(batch, True)
-    tokens = model.extract_feat(data['inputs'])['visual'].flatten(0, -2)
-    torch.testing.assert_close(tokens.mean(0), torch.zeros(32), atol=1e-5,
-                               rtol=0)
-    # (BatchNorm's eps shows in channels of small variance.)
-    torch.testing.assert_close(tokens.var(0, unbiased=False),
-                               torch.ones(32), atol=1e-2, rtol=0)
+def test_token_norm_must_be_a_layer_norm(build_tiny_model):
+    with pytest.raises(ValueError, match='model.token_norm.*BatchNorm1d'):
+        build_tiny_model(token_norm=dict(type='BN1d'))
 
 
 def test_fusion_is_swapped_by_config(build_tiny_model, batch):
@@ -161,7 +155,7 @@ def test_shared_backbone(build_tiny_model, batch, tiny_swin_cfg):
      'adapter.visual_layers'),
     (dict(adapter=dict(type='MoLTAdapter', audio_layers=[0, 99])),
      'adapter.audio_layers'),
-    (dict(head=dict(type='AVClsHead', num_classes=3, visual_dims=999)),
+    (dict(head=dict(type='AVEHead', num_classes=3, visual_dims=999)),
      'model.head.visual_dims'),
     (dict(fusion=dict(type='MLPTokenFusion', embed_dims=7)),
      'model.fusion.embed_dims'),
@@ -173,7 +167,13 @@ def test_bad_configs_fail_at_build_naming_the_field(build_tiny_model,
         build_tiny_model(**override)
 
 
-def test_cached_rows_without_their_store_are_refused(build_tiny_model):
-    model = build_tiny_model()
-    with pytest.raises(ValueError, match='feature_store'):
-        model(dict(features=torch.zeros(2, 10)), mode='tensor')
+class NotAScheme(torch.nn.Module):
+    """Takes the layouts like a scheme but declares no contract."""
+
+    def __init__(self, visual, audio):
+        super().__init__()
+
+
+def test_adapter_must_be_a_scheme(build_tiny_model):
+    with pytest.raises(TypeError, match='model.adapter: NotAScheme'):
+        build_tiny_model(adapter=dict(type=NotAScheme))

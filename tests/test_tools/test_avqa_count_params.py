@@ -9,8 +9,8 @@ CONFIG = str(REPO / 'configs' / 'molt' / 'avqa_swin_htsat.py')
 
 def test_molt_avqa_is_near_the_papers_row():
     """Per-adapter weights at full width; the paper's AVQA row is 25.9 % of
-    441.4 M, i.e. 114.3 M trainable besides the decoder (README
-    "Parameter counts")."""
+    441.4 M, i.e. 114.3 M trainable besides the decoder
+    (docs/en/benchmarks.md)."""
     rows = count_params.main([
         CONFIG, '--paper-count', '--cfg-options', 'model.head.num_answers=42',
         'model.head.vocab_size=93'

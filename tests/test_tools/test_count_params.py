@@ -71,7 +71,7 @@ def test_strip_pretrained():
 
 
 def test_full_size_molt_ave_config_without_checkpoints(capsys):
-    """Full width, counted both ways (README "Parameter counts")."""
+    """Full width, counted both ways (docs/en/benchmarks.md)."""
     tool = load_script('tools/analysis_tools/count_params.py')
     config = str(REPO / 'configs' / 'molt' / 'ave_swin_htsat.py')
     rows = tool.main([config, '--paper-count'])[config]

@@ -4,7 +4,8 @@ import json
 import pytest
 from PIL import Image
 
-from molt.apis.visualization import strip_size, timeline_size
+from molt.visualization.answer_strip import strip_size
+from molt.visualization.ave_timeline import timeline_size
 from molt_media import write_av
 from molt_testing import demo_dataset_meta, load_script, write_demo_checkpoint
 

@@ -53,3 +53,16 @@ def test_test_config_takes_the_checkpoint_vocabulary(tmp_path):
     assert cfg.test_dataloader.dataset.vocabulary == VOCABULARY
     assert cfg.val_dataloader.dataset.vocabulary == VOCABULARY
     assert (cfg.model.head.num_answers, cfg.model.head.vocab_size) == (2, 3)
+
+
+def test_a_checkpoint_without_sizes_is_refused_without_fallback(tmp_path):
+    # init_model's convention (no test split to fall back on for a user's
+    # videos): the head sizes must come from the checkpoint.
+    checkpoint = str(tmp_path / 'ckpt.pth')
+    torch.save(dict(meta=dict(dataset_meta=dict())), checkpoint)
+    cfg = config('avqa_synthetic.py', tmp_path / 'nowhere')
+    with pytest.raises(ValueError, match='does not record num_answers'):
+        apply_checkpoint_dataset_meta(cfg, checkpoint, fallback_split=None)
+    # tools/test.py's convention falls back on the test split's metainfo.
+    with pytest.raises(FileNotFoundError, match='avqa-test.json'):
+        apply_checkpoint_dataset_meta(cfg, checkpoint)

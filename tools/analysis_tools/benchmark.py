@@ -27,6 +27,7 @@ from mmengine.config import Config
 from molt.utils import register_all_modules
 from molt.utils.benchmark import (BenchmarkError, device_name,
                                   measure_in_child)
+from molt.utils.tool_exit import run_tool
 
 
 def parse_args(argv=None):
@@ -66,7 +67,7 @@ def backbone_key(config: str) -> str:
 def _is_parallel(config: str) -> bool:
     from molt.registry import MODELS
     adapter = Config.fromfile(config).model.adapter
-    return getattr(MODELS.get(adapter.type), 'is_parallel', False)
+    return MODELS.get(adapter.type).is_parallel
 
 
 def format_table(rows) -> str:
@@ -160,4 +161,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -24,9 +24,8 @@ from typing import List
 import torch
 from tqdm import tqdm
 
-from molt.analysis.builders import (build_analysis_model, describe_weights,
-                                    first_unique_media, split_dataset,
-                                    split_loader)
+from molt.analysis.builders import (describe_weights, first_unique_media,
+                                    split_dataset, split_loader)
 from molt.analysis.export import write_json
 from molt.analysis.layer_features import (MODALITIES, backbone_of,
                                           cached_pooled_features,
@@ -34,12 +33,12 @@ from molt.analysis.layer_features import (MODALITIES, backbone_of,
 from molt.analysis.layer_suggestion import (LayerPick, default_candidates,
                                             suggest_layers)
 from molt.analysis.similarity import MEASURES, LayerSimilarity
+from molt.apis.inference import init_model
+from molt.engine.feature_cache import media_key
 from molt.models.utils import resolve_layers
-from molt.utils import (add_runner_arguments, load_config,
-                        register_all_modules)
-from molt.utils.feature_store import media_key
-from molt.visualization.plots import (HeatmapPanel, heatmap_figure,
-                                      save_figure)
+from molt.utils import add_runner_arguments, load_config, register_all_modules
+from molt.utils.tool_exit import run_tool
+from molt.visualization.plots import HeatmapPanel, heatmap_figure, save_figure
 
 MEASURE_TITLES = dict(
     cka='linear CKA', cka_debiased='debiased linear CKA',
@@ -175,7 +174,8 @@ def main(argv=None):
     register_all_modules()
     cfg = load_config(args)
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model = build_analysis_model(cfg, args.checkpoint, device)
+    model = init_model(cfg, args.checkpoint, device, fallback_split='test')
+    cfg = model.cfg  # what the checkpoint learned, filled in
     layers = {
         name: resolve_layers(layer_spec(args.layers),
                              backbone_of(model, name).num_layers, '--layers')
@@ -232,4 +232,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -45,14 +45,17 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from molt.datasets import synthetic
-from molt.engine.feature_cache import (prepare_feature_cache, read_in_chunks,
+from molt.engine.feature_cache import (CacheSettings, StaleCacheError,
+                                       amp_autocast, collate_function,
+                                       fill_store, prepare_feature_cache,
+                                       read_features, read_in_chunks,
                                        sample_rows)
-from molt.engine.feature_extraction import collate_function, fill_store
+from molt.engine.optim_wrappers import apply_amp
 from molt.registry import DATASETS
 from molt.utils import register_all_modules
 from molt.utils.dataset_meta import fill_head_for_training
-from molt.utils.feature_store import StaleCacheError
 from molt.utils.params import strip_pretrained
+from molt.utils.tool_exit import run_tool
 
 #: Synthetic generator and frame side (the release's) per dataset.
 GENERATORS = {
@@ -169,27 +172,27 @@ def benchmark_config(args, work_dir: str, data_root: str) -> Config:
         if h['type'] not in ('FeatureCacheHook', 'EpochTimerHook')
     ] + [hook]
     if args.amp:
-        cfg.optim_wrapper.type = 'BF16OptimWrapper'
-        cfg.optim_wrapper.pop('loss_scale', None)
+        apply_amp(cfg)
     return cfg
 
 
-def open_store(args, cfg, model, dataset, hook: dict):
+def open_store(args, cfg, model, dataset, settings: CacheSettings):
     """The training split's store; one a ``--keep`` run left for other
     inputs (another model) is replaced."""
 
     def prepare():
         return prepare_feature_cache(
             model, cfg.model, dataset, cfg.train_dataloader.dataset,
-            hook['cache_dir'], autocast='bfloat16' if args.amp else 'none',
-            shuffle_rows=hook.get('chunk_rows', 64) > 0,
-            memory_dir=hook['memory_dir'] if args.in_memory else None)
+            settings.cache_dir, settings.dtype,
+            autocast=amp_autocast(args.amp),
+            shuffle_rows=settings.shuffle_rows,
+            memory_dir=settings.memory_copy_dir)
 
     try:
         return prepare()
     except StaleCacheError as error:
         print(f'{error}: replacing it.')
-        shutil.rmtree(hook['cache_dir'])
+        shutil.rmtree(settings.cache_dir)
         return prepare()
 
 
@@ -205,16 +208,17 @@ def random_fill(store, seed: int = 0) -> None:
     store.finalize()
 
 
-def loader_epochs(runner, cfg, model, hook: dict, args) -> list:
-    """Cached epochs of the data path alone: loader, preprocessing (to the
-    device, rows to float32) and unpacking."""
+def loader_epochs(runner, cfg, model, settings: CacheSettings,
+                  args) -> list:
+    """Cached epochs of the data path alone: loader, rows to the device as
+    float32, unpacked (what the feature cache feeds the model)."""
     loader = runner.build_dataloader(cfg.train_dataloader)
-    chunk_rows = hook.get('chunk_rows', 64)
+    chunk_rows = settings.chunk_rows
     store = prepare_feature_cache(
         model, cfg.model, loader.dataset, cfg.train_dataloader.dataset,
-        hook['cache_dir'], autocast='bfloat16' if args.amp else 'none',
-        memory_dir=hook['memory_dir'] if args.in_memory else None,
-        prefetch_rows=chunk_rows)
+        settings.cache_dir, settings.dtype,
+        autocast=amp_autocast(args.amp),
+        memory_dir=settings.memory_copy_dir, prefetch_rows=chunk_rows)
     if args.in_memory:
         if not store.copy_to_memory():
             raise SystemExit('--in-memory: the store does not fit.')
@@ -229,9 +233,9 @@ def loader_epochs(runner, cfg, model, hook: dict, args) -> list:
         loader.sampler.set_epoch(epoch)
         videos, start = 0, time.perf_counter()
         for batch in loader:
-            data = model.data_preprocessor(batch)
-            store.unpack(data['inputs']['features'])
-            videos += len(data['data_samples'])
+            read_features(batch['inputs']['features'], store,
+                          model.data_preprocessor)
+            videos += len(batch['data_samples'])
         if device.type == 'cuda':
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
@@ -280,8 +284,7 @@ def fill(args, cfg, model, dataset, store) -> dict:
         batch_size=args.extract_batch_size or loader_cfg.batch_size,
         num_workers=loader_cfg.get('num_workers', 0),
         collate_fn=collate_function(loader_cfg),
-        autocast='bfloat16' if args.amp else 'none',
-        desc='extraction')
+        autocast=amp_autocast(args.amp), desc='extraction')
     seconds = figures['seconds']
     figures.update(videos_per_s=figures['videos'] / seconds,
                    segments_per_s=figures['segments'] / seconds)
@@ -318,11 +321,10 @@ def main(argv=None):
     device = next(model.parameters()).device
     result['device'] = (torch.cuda.get_device_name(device)
                         if device.type == 'cuda' else 'cpu')
-    hook = next(h for h in cfg.custom_hooks
-                if h['type'] == 'FeatureCacheHook')
+    settings = CacheSettings.from_config(cfg)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     start = time.perf_counter()
-    store = open_store(args, cfg, model, dataset, hook)
+    store = open_store(args, cfg, model, dataset, settings)
     phases['layout'] = dict(seconds=time.perf_counter() - start)
     result.update(layout=store.layout, row_bytes=store.row_bytes,
                   store_bytes=store.row_bytes * args.num_videos)
@@ -334,7 +336,7 @@ def main(argv=None):
         phases['fill'] = fill(args, cfg, model, dataset, store)
         start = time.perf_counter()
         if args.loader_only:
-            epochs = loader_epochs(runner, cfg, model, hook, args)
+            epochs = loader_epochs(runner, cfg, model, settings, args)
         else:
             clock = EpochClock()
             runner.register_hook(clock)
@@ -347,7 +349,7 @@ def main(argv=None):
     result['total_s'] = sum(p['seconds'] for p in phases.values())
     if not args.keep:
         shutil.rmtree(data_root, ignore_errors=True)
-        shutil.rmtree(hook['cache_dir'], ignore_errors=True)
+        shutil.rmtree(settings.cache_dir, ignore_errors=True)
     out = args.out or osp.join(work_dir, 'scale_benchmark.json')
     with open(out, 'w') as f:
         json.dump(result, f, indent=2)
@@ -358,4 +360,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -10,9 +10,8 @@ modality, one panel per checkpoint:
   CDA 1, ...``) of every selected layer, averaged over the backbone inputs
   (one frame and its one-second audio segment each); a layer with one
   adapter has weight 1;
-* ``fusion_weights``: the token fusion's weight of every layer (and token,
-  with ``MLPTokenFusion(weights='token')``), averaged likewise; uniform for
-  ``AvgTokenFusion``;
+* ``fusion_weights``: the token fusion's weight of every layer, averaged
+  likewise; uniform for ``AvgTokenFusion``;
 * ``token_similarity``: the mean absolute cosine similarity between all
   layer-wise tokens of a modality, the matrix ``C`` the token-orthogonality
   loss (TOR) pushes towards the identity, computed as that loss computes
@@ -31,7 +30,7 @@ token-fusion weights per layer and the similarity of the layer-wise tokens
 with and without TOR. This tool draws split averages (and per-class/type
 breakdowns) where the paper may show single examples, and the similarity
 as the mean ``|cosine|`` of Eq. 8's ``C`` (the JSON also holds the signed
-mean and every sample's weights); see README "Token analysis (Fig. 5)".
+mean and every sample's weights); see docs/en/analysis_tools.md.
 
 Example::
 
@@ -40,7 +39,6 @@ Example::
         'TOR off' --split val --out work_dirs/token_analysis
 """
 import argparse
-import copy
 import os.path as osp
 from typing import List, Sequence
 
@@ -48,17 +46,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from molt.analysis.builders import (build_analysis_model, split_dataset,
-                                    split_loader)
+from molt.analysis.builders import split_dataset, split_loader
 from molt.analysis.export import write_csv, write_json
 from molt.analysis.layer_features import MODALITIES
 from molt.analysis.token_statistics import (TokenStatistics,
                                             check_molt_config, label_names,
                                             read_batch)
-from molt.utils import (add_runner_arguments, load_config,
-                        register_all_modules)
-from molt.visualization.plots import (HeatmapPanel, heatmap_figure,
-                                      save_figure)
+from molt.apis.inference import init_model
+from molt.utils import add_runner_arguments, load_config, register_all_modules
+from molt.utils.tool_exit import run_tool
+from molt.visualization.plots import HeatmapPanel, heatmap_figure, save_figure
 
 #: Up to this many layer-wise tokens per modality, the similarity is drawn
 #: token by token; beyond, as layer-pair means (the JSON holds both).
@@ -116,8 +113,8 @@ def analyse_checkpoint(cfg, checkpoint: str, label: str, args,
     """Runs one checkpoint over the split; returns its
     :meth:`TokenStatistics.summary` plus ``label``, ``checkpoint`` and
     ``fusion`` (the fusion's type)."""
-    cfg = copy.deepcopy(cfg)  # build_analysis_model fills it in place
-    model = build_analysis_model(cfg, checkpoint, device)
+    model = init_model(cfg, checkpoint, device, fallback_split='test')
+    cfg = model.cfg  # what the checkpoint learned, filled in
     dataset, _ = split_dataset(cfg, args.split)
     count = len(dataset) if args.num_samples is None else min(
         args.num_samples, len(dataset))
@@ -135,14 +132,9 @@ def analyse_checkpoint(cfg, checkpoint: str, label: str, args,
 
 
 def weight_columns(run: dict, quantity: str) -> List[str]:
-    """Names of a weight matrix's columns: the adapters (router), the
-    tokens or ``per layer`` (fusion)."""
-    if quantity == 'router':
-        return run['adapters']
-    width = run['modalities']['visual']['fusion'].shape[1]
-    return ['per layer'] if width == 1 else [
-        f'token {t + 1}' for t in range(width)
-    ]
+    """Names of a weight matrix's columns: the adapters (router) or
+    ``per layer`` (fusion: one weight per layer)."""
+    return run['adapters'] if quantity == 'router' else ['per layer']
 
 
 #: What a weight matrix's columns are, in axis labels and CSV headers.
@@ -368,4 +360,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

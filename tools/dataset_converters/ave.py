@@ -24,9 +24,9 @@ from typing import List, Optional, Sequence
 
 from molt.datasets import AnnotationError
 from molt.datasets.ave import read_ave_rows
-from molt.datasets.converters import (FAILED_LIST, SAMPLE_RATE,
-                                      convert_release, converter_parser,
-                                      locate_videos, require_files)
+from molt.datasets.media import (FAILED_LIST, SAMPLE_RATE, convert_release,
+                                 converter_parser, locate_videos,
+                                 require_files)
 
 ANNOTATION_FILES = ('Annotations.txt', 'trainSet.txt', 'valSet.txt',
                     'testSet.txt')

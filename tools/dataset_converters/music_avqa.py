@@ -30,9 +30,9 @@ import argparse
 from typing import List, Optional, Sequence
 
 from molt.datasets import AnnotationError
-from molt.datasets.converters import (FAILED_LIST, SAMPLE_RATE,
-                                      convert_release, converter_parser,
-                                      locate_videos, require_files)
+from molt.datasets.media import (FAILED_LIST, SAMPLE_RATE, convert_release,
+                                 converter_parser, locate_videos,
+                                 require_files)
 from molt.datasets.music_avqa import read_json_entries
 
 ANNOTATION_FILES = ('avqa-train.json', 'avqa-val.json', 'avqa-test.json')

@@ -1,12 +1,12 @@
-# AVE as written by tools/dataset_converters/ave.py (README: "Data
-# preparation"). 10 one-second segments per video; each segment gets one
-# 192x192 frame and 1 s of 32 kHz audio tiled to HTS-AT's 10 s clip.
+# AVE as written by tools/dataset_converters/ave.py
+# (docs/en/dataset_prepare.md). 10 one-second segments per video; each
+# segment gets one 192x192 frame and 1 s of 32 kHz audio tiled to HTS-AT's
+# 10 s clip.
 dataset_type = 'AVEDataset'
 data_root = 'data/ave'
 # Samples whose frames or audio end before the 10 s they read (short videos,
-# frames and audio of different lengths) are logged at start-up; 'keep'
-# repeats their last second (as the peers do), 'skip' drops them.
-mismatched_media = 'keep'
+# frames and audio of different lengths) are logged at start-up and repeat
+# their last second (as the peers do).
 
 pipeline = [
     dict(type='LoadFrames'),
@@ -26,7 +26,6 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='trainSet.txt',
-        mismatched_media=mismatched_media,
         pipeline=pipeline))
 val_dataloader = dict(
     batch_size=8,
@@ -38,7 +37,6 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='valSet.txt',
-        mismatched_media=mismatched_media,
         pipeline=pipeline,
         test_mode=True))
 test_dataloader = dict(
@@ -51,7 +49,6 @@ test_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='testSet.txt',
-        mismatched_media=mismatched_media,
         pipeline=pipeline,
         test_mode=True))
 val_evaluator = dict(type='AVEAccuracy')

@@ -1,5 +1,5 @@
 # AVSBench S4 (single source), layout of molt.datasets.AVSBenchDataset
-# (README "Data preparation"): data_root holds s4_meta_data.csv, and
+# (docs/en/dataset_prepare.md): data_root holds s4_meta_data.csv, and
 # visual_frames/, gt_masks/, audio_wav/ lie under data_prefix.media (for the
 # unpacked release: data_root='.../Single-source', media='s4_data').
 # 5 frames per video resized to 192x192 for Swin-V2, masks scored at
@@ -7,8 +7,7 @@
 # Training uses the first frame's mask only (the dataset's S4 protocol).
 data_root = 'data/avsbench/s4'
 # Videos whose wav ends before the 5 s the frames read are logged at
-# start-up; 'keep' repeats the last second, 'skip' drops them.
-mismatched_media = 'keep'
+# start-up and repeat the last second.
 
 pipeline = [
     dict(type='LoadFrameFiles'),
@@ -27,7 +26,6 @@ dataset = dict(
     subset='s4',
     data_root=data_root,
     data_prefix=dict(media=''),
-    mismatched_media=mismatched_media,
     pipeline=pipeline)
 
 train_dataloader = dict(

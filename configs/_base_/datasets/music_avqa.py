@@ -1,16 +1,15 @@
-# MUSIC-AVQA as written by tools/dataset_converters/music_avqa.py (README:
-# "Data preparation"). One sample per question: 10 segments spread over the
-# 60 s video (seconds 0, 6, ..., 54), each one 192x192 frame and 1 s of
-# 32 kHz audio tiled to HTS-AT's 10 s clip; the question as 14 word ids.
+# MUSIC-AVQA as written by tools/dataset_converters/music_avqa.py
+# (docs/en/dataset_prepare.md). One sample per question: 10 segments
+# spread over the 60 s video (seconds 0, 6, ..., 54), each one 192x192
+# frame and 1 s of 32 kHz audio tiled to HTS-AT's 10 s clip; the question
+# as 14 word ids.
 # Every split uses the vocabularies of avqa-train.json (the dataset's
 # vocab_source); tools/test.py hands over the checkpoint's instead, and
 # VocabularyHook writes it to <work_dir>/vocab.json.
 dataset_type = 'MusicAVQADataset'
 data_root = 'data/music_avqa'
 # Questions whose video's frames or audio end before the 55 s they read are
-# logged at start-up; 'keep' repeats the last second (as the peers do),
-# 'skip' drops them.
-mismatched_media = 'keep'
+# logged at start-up and repeat the last second (as the peers do).
 
 pipeline = [
     dict(type='LoadFrames'),
@@ -36,7 +35,6 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         ann_file='avqa-train.json',
-        mismatched_media=mismatched_media,
         pipeline=pipeline))
 val_dataloader = dict(
     train_dataloader,

@@ -2,10 +2,10 @@
 # give it on Swin-V2-L + HTS-AT: tokens -> 512 (visual) / 128 (audio),
 # BiLSTMs and relation layers 256 wide (feed-forward 1024, 4 heads, 2
 # self-attention layers), CMBS's losses with the gate term (DG-SCT; AVMoE:
-# gate_loss_weight=0). 7.9 M parameters at full width (README "Task
-# decoders"). Task configs use it as `model = dict(head=_base_.ave_cmbs_head)`;
-# tiny backbones narrow it, e.g. visual_fc_dims=32, audio_fc_dims=16,
-# d_model=32, ffn_dims=64.
+# gate_loss_weight=0). 7.9 M parameters at full width
+# (docs/en/paper_reading.md). Task configs use it as
+# `model = dict(head=_base_.ave_cmbs_head)`; tiny backbones narrow it,
+# e.g. visual_fc_dims=32, audio_fc_dims=16, d_model=32, ffn_dims=64.
 ave_cmbs_head = dict(
     type='CMBSHead',
     num_classes=28,

@@ -1,8 +1,9 @@
 # The AVSBench decoder (ASPP, TPAVI across the clip's frames, fusion blocks)
 # with DG-SCT/AVMoE's temporal gating, fed by MoLT's fused tokens; the model
-# fills in the stage-map channels. 56.5 M parameters at full width (README
-# "Task decoders"). Frames interact, so AVS configs using it decode all five
-# frames of a clip (S4 training included; the loss reads the labelled ones).
+# fills in the stage-map channels. 56.5 M parameters at full width
+# (docs/en/paper_reading.md). Frames interact, so AVS configs using it
+# decode all five frames of a clip (S4 training included; the loss reads
+# the labelled ones).
 # Task configs use it as `model = dict(head=_base_.avs_tpavi_head)` (S4:
 # BCE) or `_base_.avs_tpavi_head_ms3` (MS3: BCE + AVSBench's audio-visual
 # matching term at weight 0.5). Tiny backbones narrow it, e.g. channels=32,

@@ -6,8 +6,8 @@
 # authors' AVE settings (train.sh: 32 latent tokens, reduction 8, 2 conv
 # groups, batch norm); task configs change what their scripts change.
 # DG-SCT's temporal attention runs after the encoders; the CMBS (AVE) and
-# AVSBench (AVS) heads carry it, so it is off here (README "How the paper
-# is read").
+# AVSBench (AVS) heads carry it, so it is off here
+# (docs/en/paper_reading.md).
 _base_ = './molt_swinv2-l_htsat.py'
 
 model = dict(

@@ -1,10 +1,10 @@
 # MoLT on frozen Swin-V2-L (frames) + HTS-AT (audio): 2 UDA + 2 CDA per
 # layer on the last 2 blocks of each backbone, MLP token fusion, TOR.
-# Full width (README "How the paper is read"): latent tokens as wide as the
+# Full width (docs/en/paper_reading.md): latent tokens as wide as the
 # tapped blocks (1536 visual, 768 audio), one set of TD/CA weights per
 # modality, CDAs reading the other modality's CDA tokens, one router per
 # layer, one fusion weight per layer, a LayerNorm on the fused tokens.
-# Checkpoints are local files (README: "Checkpoints"); the task config adds
+# Checkpoints are local files (docs/en/checkpoints.md); the task config adds
 # the head.
 model = dict(
     type='AVModel',
@@ -27,9 +27,7 @@ model = dict(
         num_heads=8,
         embed_dims=None,  # an int narrows both modalities' tokens
         weight_scope='modality',  # or 'adapter'
-        cross_tokens='partner',  # or 'own'
-        router_scope='layer',  # or 'modality'
         router_hidden_dims=128),
-    fusion=dict(type='MLPTokenFusion', weights='layer'),  # or 'token'
+    fusion=dict(type='MLPTokenFusion'),
     token_norm=dict(type='LN'),
     tor_loss=dict(type='TokenOrthogonalityLoss', loss_weight=0.01))

@@ -5,8 +5,8 @@ from typing import List
 import torch
 
 from molt.datasets import AVEDataset
-from ..media_reader import VideoMedia
-from ..visualization import ave_timeline, thumbnail_step
+from molt.visualization.ave_timeline import ave_timeline, thumbnail_step
+from ..video_input import VideoMedia
 from ..windows import assign_seconds
 from .base import Pictures, Prediction, VideoPlan, topk_entries
 from .windowed import WindowedTask
@@ -127,7 +127,8 @@ class AVETask(WindowedTask):
                 f"{len(seconds)} of {result['num_seconds']} s{where}")
 
     def draw(self, result: dict, video: VideoMedia) -> Pictures:
-        """``timeline.png`` (:func:`~molt.apis.visualization.ave_timeline`)."""
+        """``timeline.png`` (drawn by
+        :func:`~molt.visualization.ave_timeline.ave_timeline`)."""
         step = thumbnail_step(video.num_seconds)
         thumbnails = [
             video.frame(second)

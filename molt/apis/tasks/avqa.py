@@ -2,12 +2,12 @@
 from typing import List, Optional
 
 from molt.datasets import MusicAVQADataset
+from molt.visualization.answer_strip import answer_strip
 from ..errors import VideoInputError
-from ..media_reader import VideoMedia
 from ..question import read_question
-from ..visualization import answer_strip
-from .base import (InferenceTask, Pictures, Prediction, SampleSpec,
-                   VideoPlan, topk_entries)
+from ..video_input import VideoMedia
+from .base import (InferenceTask, Pictures, Prediction, SampleSpec, VideoPlan,
+                   topk_entries)
 
 __all__ = ['AVQATask']
 
@@ -108,7 +108,7 @@ class AVQATask(InferenceTask):
 
     def draw(self, result: dict, video: VideoMedia) -> Pictures:
         """``frames.png``
-        (:func:`~molt.apis.visualization.answer_strip`)."""
+        (:func:`~molt.visualization.answer_strip.answer_strip`)."""
         last = video.num_seconds - 1
         frames = [video.frame(min(s, last)) for s in result['seconds']]
         return {'frames.png': answer_strip(result, frames)}

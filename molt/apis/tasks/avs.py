@@ -5,8 +5,8 @@ import torch
 from torch.nn import functional as F
 
 from molt.datasets import AVSBenchDataset
-from ..media_reader import VideoMedia
-from ..visualization import overlay_mask
+from molt.visualization import overlay_mask
+from ..video_input import VideoMedia
 from ..windows import assign_seconds
 from .base import Pictures, Prediction, VideoPlan
 from .windowed import WindowedTask

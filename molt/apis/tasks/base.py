@@ -9,8 +9,8 @@ from mmengine.dataset import BaseDataset
 from torch import Tensor, nn
 
 from molt.structures import AVDataSample
-from ..media_reader import VideoMedia
 from ..pipeline import InferencePipeline
+from ..video_input import VideoMedia
 
 __all__ = [
     'SampleSpec', 'VideoPlan', 'Prediction', 'InferenceTask', 'topk_entries',

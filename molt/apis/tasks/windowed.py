@@ -1,7 +1,7 @@
 """Tasks whose samples are runs of consecutive seconds (AVE, AVSBench)."""
 from typing import List, Optional
 
-from ..media_reader import VideoMedia
+from ..video_input import VideoMedia
 from ..windows import plan_windows, window_seconds
 from .base import InferenceTask, SampleSpec, VideoPlan
 

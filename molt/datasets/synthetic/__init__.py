@@ -1,11 +1,7 @@
 """Small synthetic datasets in the official on-disk layouts, for the quick
 start and the tests (no downloads)."""
 from .ave import make_ave
+from .avqa import make_avqa
+from .avs import make_avs_s4
 
-__all__ = ['make_ave']
-from .avs import make_avs_s4  # noqa: E402
-
-__all__ += ['make_avs_s4']
-from .avqa import make_avqa  # noqa: E402
-
-__all__ += ['make_avqa']
+__all__ = ['make_ave', 'make_avs_s4', 'make_avqa']

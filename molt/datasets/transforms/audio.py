@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
+from molt.engine.feature_cache import MediaTransform
 from molt.registry import TRANSFORMS
-from .base import MediaTransform
 
 __all__ = ['SliceAudioSegments']
 

@@ -3,9 +3,8 @@ from typing import Optional
 
 from mmcv.transforms import BaseTransform
 
+from molt.engine.feature_cache import CACHED_FEATURES, FeatureStore, media_key
 from molt.registry import TRANSFORMS
-from molt.utils.feature_store import FeatureStore, media_key
-from .base import CACHED_FEATURES
 
 __all__ = ['LoadCachedFeatures']
 
@@ -13,23 +12,22 @@ __all__ = ['LoadCachedFeatures']
 @TRANSFORMS.register_module()
 class LoadCachedFeatures(BaseTransform):
     """First transform of a cached pipeline (inserted by
-    :class:`~molt.engine.hooks.FeatureCacheHook`, not written in configs).
+    :func:`~molt.engine.feature_cache.prepare_feature_cache`, not written
+    in configs).
 
     Once the store is complete, the sample's flat feature row is read into
     ``results['cached_features']`` (a read-only view of the store's map;
     the disk is asked for the row, or for its chunk, in one request) and
-    every
-    :class:`MediaTransform` after this one is skipped. Until then the
-    sample is loaded as usual. ``results['feature_store']`` tells the model
-    which store the sample belongs to (to split a cached row, or to write
-    the features it computes).
+    every :class:`~molt.engine.feature_cache.MediaTransform` after this one
+    is skipped. Until then the sample is loaded as usual, and the feature
+    cache computes and writes its features.
 
     The store becomes complete only between passes (see
     :meth:`FeatureStore.finalize`), so a batch is either all cached or all
     online.
 
     Required keys: ``video_id`` or ``sample_idx`` (see :func:`media_key`).
-    Added keys: ``feature_store`` and, once complete, ``cached_features``.
+    Added keys: ``cached_features``, once the store is complete.
 
     Args:
         store_dir: Folder of the dataset's :class:`FeatureStore`.
@@ -57,7 +55,6 @@ class LoadCachedFeatures(BaseTransform):
             self._complete = self._store.is_complete()
         if self._complete:
             results[CACHED_FEATURES] = self._store.read(media_key(results))
-        results['feature_store'] = self.store_dir
         return results
 
     def __repr__(self) -> str:

@@ -5,9 +5,9 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
+from molt.engine.feature_cache import CACHED_FEATURES
 from molt.registry import TRANSFORMS
 from molt.structures import AVDataSample
-from .base import CACHED_FEATURES
 
 __all__ = ['PackAVInputs']
 
@@ -25,10 +25,8 @@ class PackAVInputs(BaseTransform):
 
     ``frames`` (a list of ``(H, W, 3)`` arrays) becomes ``(T, 3, H, W)``
     uint8; ``audio`` stays ``(T, samples)`` float32. A sample read from
-    the feature cache carries ``inputs['features']`` (its flat feature
-    row) instead of frames and audio; ``feature_store`` (the store a
-    cached row comes from, or an uncached sample's features go to) is kept
-    as meta information.
+    the feature cache carries ``inputs['features']`` (its flat store row,
+    see :mod:`molt.engine.feature_cache`) instead of frames and audio.
 
     Args:
         input_keys: Result keys that go to the model besides frames and
@@ -58,10 +56,9 @@ class PackAVInputs(BaseTransform):
                 audio=_to_tensor(results['audio']))
         for key in self.input_keys:
             inputs[key] = _to_tensor(results[key])
-        meta_keys = self.meta_keys + ('feature_store', )
         sample = AVDataSample(
             metainfo={k: results[k]
-                      for k in meta_keys if k in results})
+                      for k in self.meta_keys if k in results})
         for key in self.data_keys:
             if key in results:
                 sample.set_field(_to_tensor(results[key]), key)

@@ -1,7 +1,7 @@
 """Loading frames listed file by file (datasets without a 1 fps folder)."""
+from molt.engine.feature_cache import MediaTransform
 from molt.registry import TRANSFORMS
-from ..media_files import read_rgb
-from .base import MediaTransform
+from ..media.converted_files import read_rgb
 
 __all__ = ['LoadFrameFiles']
 

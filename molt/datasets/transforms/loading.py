@@ -5,9 +5,9 @@ import numpy as np
 import torch
 import torchaudio
 
+from molt.engine.feature_cache import MediaTransform
 from molt.registry import TRANSFORMS
-from ..media_files import count_frames, read_rgb, read_wav
-from .base import MediaTransform
+from ..media.converted_files import count_frames, read_rgb, read_wav
 
 __all__ = ['LoadFrames', 'LoadAudio']
 

@@ -6,7 +6,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from molt.registry import TRANSFORMS
-from ..media_files import image_size, read_mask
+from ..media.converted_files import image_size, read_mask
 
 __all__ = ['LoadMasks', 'ResizeMasks']
 
@@ -18,7 +18,7 @@ class LoadMasks(BaseTransform):
 
     Masks are read like the official AVSBench loader reads them (grey
     value >= 128), and 0/1, palette and RGBA masks too; the rule is in
-    :func:`~molt.datasets.media_files.read_mask`. A mask must have its
+    :func:`~molt.datasets.media.read_mask`. A mask must have its
     frame's size; frame sizes are read from the image headers, so this
     works whether or not the frames themselves are loaded (the feature
     cache skips them). An empty, truncated or foreign file raises an error

@@ -3,8 +3,8 @@ from typing import Sequence, Tuple, Union
 
 import mmcv
 
+from molt.engine.feature_cache import MediaTransform
 from molt.registry import TRANSFORMS
-from .base import MediaTransform
 
 __all__ = ['ResizeFrames']
 

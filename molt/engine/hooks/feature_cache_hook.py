@@ -1,6 +1,5 @@
 """The config switch that turns on the frozen-feature cache."""
 import os
-import os.path as osp
 from typing import Dict, Optional
 
 import numpy as np
@@ -9,11 +8,12 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
+from molt.engine.feature_cache import (NO_AUTOCAST, CacheSettings,
+                                       FeatureStore, assign_writer_rows,
+                                       autocast_dtype, epoch_indices,
+                                       feed_features, prepare_feature_cache,
+                                       read_in_chunks, sample_rows)
 from molt.registry import HOOKS
-from molt.utils.feature_store import FeatureStore
-from ..feature_cache import (assign_writer_rows, autocast_dtype,
-                             epoch_indices, prepare_feature_cache,
-                             read_in_chunks, sample_rows)
 
 __all__ = ['FeatureCacheHook']
 
@@ -28,8 +28,14 @@ class FeatureCacheHook(Hook):
     read them and run neither the backbones nor any frame/audio loading.
     ``tools/extract_features.py`` fills the stores ahead of time. Stores are
     checked against a key of everything that changes the features (see
-    :mod:`molt.engine.feature_cache`): a store made for other inputs is
+    :mod:`molt.engine.feature_cache.key`): a store made for other inputs is
     refused with a message.
+
+    Before every step the hook gives the batch its features as the model's
+    ``inputs['features']`` (:func:`~molt.engine.feature_cache.feed_features`):
+    unpacked from the rows a complete store gave, or, while the store is
+    incomplete, computed by the model's frozen backbones under the step's
+    autocast and written. The model itself never touches a store.
 
     With several processes (``tools/dist_train.sh``, SLURM) all fill one
     store: before a filling pass every row is given to one process, and at
@@ -40,14 +46,18 @@ class FeatureCacheHook(Hook):
 
     * ``chunk_rows``: once the training store is complete, the training
       order is shuffled within chunks of that many consecutive rows (see
-      :class:`ChunkShuffledOrder`; the training store's rows are laid out
-      in a fixed random order for this), and readers ask the disk for a
-      whole chunk on entering it (evaluation passes read sequentially, so
-      chunk by chunk too). 0 keeps the loader's own order and reads row by
-      row.
+      :class:`~molt.engine.feature_cache.ChunkShuffledOrder`; the training
+      store's rows are laid out in a fixed random order for this), and
+      readers ask the disk for a whole chunk on entering it (evaluation
+      passes read sequentially, so chunk by chunk too). 0 keeps the
+      loader's own order and reads row by row.
     * ``in_memory``: a complete store is copied once per machine to
       ``memory_dir`` (a memory file system) when it fits, and read from
       there; the copy is removed when the run ends.
+
+    The arguments and their defaults are those of
+    :class:`~molt.engine.feature_cache.CacheSettings`, which the tools read
+    from this hook's config entry.
 
     Args:
         cache_dir: Root of the stores; default ``<work_dir>/feature_cache``.
@@ -61,37 +71,35 @@ class FeatureCacheHook(Hook):
 
     def __init__(self,
                  cache_dir: Optional[str] = None,
-                 dtype: str = 'float16',
-                 chunk_rows: int = 64,
-                 in_memory: bool = False,
-                 memory_dir: str = '/dev/shm'):
-        self.cache_dir = cache_dir
-        self.dtype = dtype
-        self.chunk_rows = chunk_rows
-        self.in_memory = in_memory
-        self.memory_dir = memory_dir if in_memory else None
+                 dtype: str = CacheSettings.dtype,
+                 chunk_rows: int = CacheSettings.chunk_rows,
+                 in_memory: bool = CacheSettings.in_memory,
+                 memory_dir: str = CacheSettings.memory_dir):
+        self.settings = CacheSettings(cache_dir, dtype, chunk_rows,
+                                      in_memory, memory_dir)
         self._stores: Dict[str, FeatureStore] = {}
         self._rows: Dict[str, np.ndarray] = {}
+        self._autocast: Dict[str, str] = {}
 
     # -- set-up ------------------------------------------------------------
     def _prepare(self, runner, split: str) -> None:
         loader = getattr(runner, f'{split}_dataloader')
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        cache_dir = self.cache_dir or osp.join(runner.work_dir,
-                                               'feature_cache')
+        settings = self.settings
         # Evaluation steps run without the optimiser's autocast.
         autocast = autocast_dtype(
-            runner.optim_wrapper) if split == 'train' else 'none'
+            runner.optim_wrapper) if split == 'train' else NO_AUTOCAST
         shuffled = bool(getattr(loader.sampler, 'shuffle', False))
         store = prepare_feature_cache(
-            model, runner.cfg.model, loader.dataset,
-            runner.cfg[f'{split}_dataloader']['dataset'], cache_dir,
-            self.dtype, autocast=autocast,
-            shuffle_rows=shuffled and self.chunk_rows > 0,
-            memory_dir=self.memory_dir, prefetch_rows=self.chunk_rows)
+            _model(runner), runner.cfg.model, loader.dataset,
+            runner.cfg[f'{split}_dataloader']['dataset'],
+            settings.root(runner.work_dir), settings.dtype,
+            autocast=autocast,
+            shuffle_rows=shuffled and settings.shuffle_rows,
+            memory_dir=settings.memory_copy_dir,
+            prefetch_rows=settings.chunk_rows)
         self._stores[split] = store
         self._rows[split] = sample_rows(store, loader.dataset)
+        self._autocast[split] = autocast
         self._to_memory(store)
 
     def before_train(self, runner) -> None:
@@ -102,7 +110,7 @@ class FeatureCacheHook(Hook):
     def before_test(self, runner) -> None:
         self._prepare(runner, 'test')
 
-    # -- filling -----------------------------------------------------------
+    # -- passes ------------------------------------------------------------
     def _before_pass(self, runner, split: str) -> None:
         store = self._stores.get(split)
         if store is None:
@@ -115,7 +123,13 @@ class FeatureCacheHook(Hook):
             assign_writer_rows(store, self._rows[split][indices])
         elif split == 'train' and not store.in_memory():
             read_in_chunks(runner.train_dataloader, self._rows['train'],
-                           self.chunk_rows)
+                           self.settings.chunk_rows)
+
+    def _feed(self, runner, split: str, data_batch: Optional[dict]) -> None:
+        store = self._stores.get(split)
+        if store is not None and data_batch is not None:
+            feed_features(_model(runner), data_batch, store,
+                          self._autocast[split], training=split == 'train')
 
     def _after_pass(self, runner, split: str) -> None:
         store = self._stores.get(split)
@@ -136,11 +150,19 @@ class FeatureCacheHook(Hook):
     def before_train_epoch(self, runner) -> None:
         self._before_pass(runner, 'train')
 
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch: Optional[dict] = None) -> None:
+        self._feed(runner, 'train', data_batch)
+
     def after_train_epoch(self, runner) -> None:
         self._after_pass(runner, 'train')
 
     def before_val_epoch(self, runner) -> None:
         self._before_pass(runner, 'val')
+
+    def before_val_iter(self, runner, batch_idx: int,
+                        data_batch: Optional[dict] = None) -> None:
+        self._feed(runner, 'val', data_batch)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         self._after_pass(runner, 'val')
@@ -148,13 +170,17 @@ class FeatureCacheHook(Hook):
     def before_test_epoch(self, runner) -> None:
         self._before_pass(runner, 'test')
 
+    def before_test_iter(self, runner, batch_idx: int,
+                         data_batch: Optional[dict] = None) -> None:
+        self._feed(runner, 'test', data_batch)
+
     def after_test_epoch(self, runner, metrics=None) -> None:
         self._after_pass(runner, 'test')
 
     # -- memory ------------------------------------------------------------
     def _to_memory(self, store: FeatureStore) -> None:
         """Copies a complete store to memory, once per machine."""
-        if not self.in_memory or not store.is_complete():
+        if not self.settings.in_memory or not store.is_complete():
             return
         if _local_rank() == 0:
             store.copy_to_memory()
@@ -163,9 +189,15 @@ class FeatureCacheHook(Hook):
     def after_run(self, runner) -> None:
         barrier()
         for store in self._stores.values():
-            if self.in_memory and _local_rank() == 0:
+            if self.settings.in_memory and _local_rank() == 0:
                 store.drop_memory_copy()
             store.close()
+
+
+def _model(runner):
+    """The runner's model, unwrapped."""
+    return runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
 
 
 def _local_rank() -> int:

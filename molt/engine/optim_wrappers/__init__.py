@@ -1,3 +1,3 @@
-from .bf16 import BF16OptimWrapper
+from .bf16 import BF16OptimWrapper, apply_amp
 
-__all__ = ['BF16OptimWrapper']
+__all__ = ['BF16OptimWrapper', 'apply_amp']

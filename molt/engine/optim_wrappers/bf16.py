@@ -7,7 +7,7 @@ from torch import nn
 
 from molt.registry import OPTIM_WRAPPERS
 
-__all__ = ['BF16OptimWrapper']
+__all__ = ['BF16OptimWrapper', 'apply_amp']
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -26,3 +26,11 @@ class BF16OptimWrapper(OptimWrapper):
         with super().optim_context(model), torch.autocast(
                 device_type=device, dtype=torch.bfloat16):
             yield
+
+
+def apply_amp(cfg) -> None:
+    """What ``--amp`` does to a config: the optimiser wrapper becomes
+    :class:`BF16OptimWrapper` (mmengine's loss scaling is dropped; bf16
+    needs none)."""
+    cfg.optim_wrapper.type = 'BF16OptimWrapper'
+    cfg.optim_wrapper.pop('loss_scale', None)

@@ -3,7 +3,7 @@
 Pure functions that reproduce the official AVSBench evaluation
 (``utils/utility.py``: ``mask_iou`` and ``Eval_Fmeasure``) for the frames of
 a single video. Averaging over videos is left to the caller, so the reported
-figure does not depend on how frames are batched (DESIGN.md section 6).
+figure does not depend on how frames are batched (docs/en/dataset_prepare.md).
 
 Numerics follow the official code: the sigmoid and the threshold list are
 computed in float32 (so ``1 - 1e-10`` rounds to ``1.0`` and a saturated

@@ -1,9 +1,5 @@
 from .ave_metric import AVEAccuracy
-
-__all__ = ['AVEAccuracy']
-from .avs_metric import AVSMetric  # noqa: E402
-
-__all__ += ['AVSMetric']
 from .avqa_metric import AVQAAccuracy
+from .avs_metric import AVSMetric
 
-__all__ += ['AVQAAccuracy']
+__all__ = ['AVEAccuracy', 'AVSMetric', 'AVQAAccuracy']

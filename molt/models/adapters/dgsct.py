@@ -6,7 +6,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from molt.registry import MODELS
-from ..heads.cmbs_head import TemporalRelationModule
+from ..layers import TemporalRelationModule
 from ..utils import BackboneLayout
 from .in_block_parts import (GatedBottleneck, LatentTokenExchange,
                              OtherModalityProjection)

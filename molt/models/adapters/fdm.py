@@ -4,15 +4,11 @@ from typing import Dict, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from molt.registry import MODELS
-from .attention import BankedCrossAttention
+from ..layers import BankedCrossAttention
 from .router import Router
 from .token_distillation import TokenDistillation, TokenMixingProjection
 
-__all__ = ['FeatureDistillationModule', 'CROSS_TOKENS', 'cross_attention']
-
-#: Where a CDA's ``TD(z_c^o, f_o)`` comes from (see the class docstring).
-CROSS_TOKENS = ('partner', 'own')
+__all__ = ['FeatureDistillationModule', 'cross_attention']
 
 
 def cross_attention(num_banks: int, embed_dims: int, other_embed_dims: int,
@@ -26,7 +22,6 @@ def cross_attention(num_banks: int, embed_dims: int, other_embed_dims: int,
                                 embed_dims, num_heads, out_proj=False)
 
 
-@MODELS.register_module()
 class FeatureDistillationModule(nn.Module):
     """``z~^(l) = sum_i w_i z~_i`` over ``num_uda`` uni-modal (UDA) and
     ``num_cda`` cross-modal (CDA) distillation adapters reading one layer
@@ -42,11 +37,9 @@ class FeatureDistillationModule(nn.Module):
     :class:`TokenMixingProjection` and ``CA`` a cross-attention whose
     ``W_K``, ``W_V`` map the other modality's width to this one's
     (:func:`cross_attention`). ``TD(z_i^o, f_o)``, the other modality's
-    distilled tokens, are by default (``cross_tokens='partner'``) those of
-    the other modality's CDA ``i`` on the paired layer, passed in by
-    :class:`MoLTAdapter` (``z_i^o`` are that CDA's latent tokens); with
-    ``cross_tokens='own'`` this CDA distils ``f_o`` itself with latent
-    tokens of its own.
+    distilled tokens, are those of the other modality's CDA ``i`` on the
+    paired layer, passed in by :class:`MoLTAdapter` (``z_i^o`` are that
+    CDA's latent tokens).
 
     Every adapter distils ``f_m`` and adds ``W_i f_m``, so those two steps
     run as one bank of ``num_uda + num_cda`` adapters (one fused attention
@@ -71,14 +64,11 @@ class FeatureDistillationModule(nn.Module):
             paper's full width).
         other_embed_dims: Width of the other modality's distilled tokens
             (None: ``other_dims``).
-        cross_tokens: ``'partner'`` or ``'own'`` (see above).
         router_hidden_dims: Hidden width of the router's MLP.
         shared: Tied modules replacing this FDM's own: ``'distill'`` (TD
             weights on ``f_m``, see
-            :func:`~.token_distillation.distillation_attention`),
-            ``'cross'`` (:func:`cross_attention`), ``'distill_other'`` (TD
-            weights on ``f_o``, ``cross_tokens='own'`` only) and
-            ``'router'``.
+            :func:`~.token_distillation.distillation_attention`) and
+            ``'cross'`` (:func:`cross_attention`).
     """
 
     def __init__(self,
@@ -91,7 +81,6 @@ class FeatureDistillationModule(nn.Module):
                  num_cda: int = 2,
                  embed_dims: Optional[int] = None,
                  other_embed_dims: Optional[int] = None,
-                 cross_tokens: str = 'partner',
                  router_hidden_dims: int = 128,
                  shared: Optional[Dict[str, nn.Module]] = None):
         super().__init__()
@@ -99,13 +88,9 @@ class FeatureDistillationModule(nn.Module):
             raise ValueError(
                 f'adapter.num_uda={num_uda}, adapter.num_cda={num_cda}: need '
                 'non-negative counts and at least one adapter per layer.')
-        if cross_tokens not in CROSS_TOKENS:
-            raise ValueError(f'adapter.cross_tokens={cross_tokens!r}; use '
-                             f'one of {CROSS_TOKENS}.')
         shared = shared or {}
         self.num_uda, self.num_cda = num_uda, num_cda
         self.num_adapters = num_uda + num_cda
-        self.cross_tokens = cross_tokens
         self.embed_dims = embed_dims or in_dims
         other_embed_dims = other_embed_dims or other_dims
         # TD(z_i, f_m) and W_i f_m of every adapter.
@@ -115,24 +100,20 @@ class FeatureDistillationModule(nn.Module):
         self.residual = TokenMixingProjection(num_tokens, in_dims,
                                               num_latents, self.embed_dims,
                                               self.num_adapters)
-        # TD(z_i^o, f_o) (own tokens only) and CA of the CDAs.
-        self.distill_other = TokenDistillation(
-            other_dims, other_embed_dims, num_latents, num_heads, num_cda,
-            attn=shared.get('distill_other')) if (
-                num_cda and cross_tokens == 'own') else None
+        # CA of the CDAs.
         self.cross_attn = None
         if num_cda:
             self.cross_attn = shared.get('cross') or cross_attention(
                 num_cda, self.embed_dims, other_embed_dims, num_heads)
         self.router = None
         if self.num_adapters > 1:
-            self.router = shared.get('router') or Router(
-                in_dims, other_dims, self.num_adapters, router_hidden_dims)
+            self.router = Router(in_dims, other_dims, self.num_adapters,
+                                 router_hidden_dims)
 
     def cda_tokens(self, distilled: Tensor) -> Tensor:
         """The CDAs' ``TD(z_i, f_m)`` among :attr:`distill`'s outputs
         ``(B, num_uda + num_cda, num_latents, C)``: what the other
-        modality's CDAs read with ``cross_tokens='partner'``."""
+        modality's CDAs read."""
         return distilled[:, self.num_uda:]
 
     def adapter_outputs(self,
@@ -146,7 +127,8 @@ class FeatureDistillationModule(nn.Module):
             feats: ``(B, N_m, in_dims)``, this modality's layer.
             other: ``(B, N_o, other_dims)``, the paired layer.
             partner: ``(B, num_cda, num_latents, other_embed_dims)``, the
-                other modality's CDA tokens (``cross_tokens='partner'``).
+                other modality's CDA tokens (required when there are
+                CDAs).
             distilled: ``self.distill(feats)`` if already computed.
 
         Returns:
@@ -155,12 +137,10 @@ class FeatureDistillationModule(nn.Module):
         if distilled is None:
             distilled = self.distill(feats)
         if self.num_cda:
-            if self.distill_other is not None:
-                partner = self.distill_other(other)
-            elif partner is None:
+            if partner is None:
                 raise ValueError(
-                    "cross_tokens='partner': the CDAs need the other "
-                    "modality's CDA tokens (MoLTAdapter passes them).")
+                    "The CDAs need the other modality's CDA tokens "
+                    '(MoLTAdapter passes them as partner).')
             uni, cross_queries = distilled.split(
                 [self.num_uda, self.num_cda], dim=1)
             cross = self.cross_attn(cross_queries, partner)

@@ -1,14 +1,14 @@
 """LAVisH (Lin et al., 2023): adapters inside every frozen block."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from molt.registry import MODELS
 from ..backbones.base import FrozenSwinBackbone
-from ..utils import BackboneLayout, pair_blocks_by_stage
+from ..utils import BackboneLayout
+from .paired_blocks import OTHER, PairedBlockScheme
 
 __all__ = ['LAVisHBlockAdapter', 'LAVisHAdapter']
 
@@ -67,134 +67,81 @@ class LAVisHBlockAdapter(nn.Module):
 
 
 @MODELS.register_module()
-class LAVisHAdapter(BaseModule):
+class LAVisHAdapter(PairedBlockScheme):
     """The LAVisH scheme: two adapters in every block of both backbones
     (beside the attention and the MLP residual branches), audio and visual
-    blocks stepped in lockstep, gradients through the frozen backbones.
+    blocks stepped in lockstep by :class:`PairedBlockScheme`, gradients
+    through the frozen backbones.
 
-    Blocks are paired stage by stage (see
-    :func:`~molt.models.utils.pair_blocks_by_stage`): within a stage the
-    deeper backbone steps block by block; after the partner block of a
-    shallow block, the shallow block runs. Adapters read the other
-    modality's tokens *entering* the paired step, so both sides of a pair
-    see each other's previous state, as in LAVisH's shared-backbone
-    original. Blocks of the deeper side without a partner read the
-    shallow side's latest state (same stage, so same width). Before each
-    stage both backbones apply their patch merging. With one shared
-    backbone the pairing is block to block.
+    Unlike DG-SCT and AVMoE, every block is adapted, and a step runs whole
+    blocks (:meth:`step`): the adapters of a paired step read the other
+    modality's tokens *entering* the step, so both sides of a pair see each
+    other's previous state, as in LAVisH's shared-backbone original.
+    Blocks of the deeper side without a partner read the shallow side's
+    latest state (same stage, so same width).
 
     The output per modality is the last block's tokens, mean-pooled to one
-    token when ``pool_outputs`` (LAVisH's pooled final features).
+    token (LAVisH's pooled final features); no final norm is applied.
 
     Args:
         visual: Layout of the visual backbone (filled in by the model).
         audio: Layout of the audio backbone (filled in by the model).
         reduction_factor: Bottleneck width = block width / this.
         num_latents: Latent tokens per adapter.
-        pool_outputs: Mean-pool the final tokens to ``(B, 1, C)``.
     """
-
-    #: Runs the backbones itself, with autograd through them.
-    is_parallel = False
 
     def __init__(self,
                  visual: BackboneLayout,
                  audio: BackboneLayout,
                  reduction_factor: int = 8,
                  num_latents: int = 2,
-                 pool_outputs: bool = True,
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        self.layouts = dict(visual=visual, audio=audio)
-        visual_deeper = all(
-            len(visual.blocks_of_stage(s)) >= len(audio.blocks_of_stage(s))
-            for s in range(min(visual.num_stages, audio.num_stages)))
-        self.deep, self.shallow = (('visual', 'audio') if visual_deeper else
-                                   ('audio', 'visual'))
-        partners = pair_blocks_by_stage(self.layouts[self.deep],
-                                        self.layouts[self.shallow])
-        # deep block -> the shallow block that runs right after it
-        self.shallow_after = {d: s for s, d in partners.items()}
-        # The other modality's width seen by each block's adapters.
-        other_stage_dims = {
-            name: [
-                layout.dims[layout.blocks_of_stage(stage)[0]]
-                for stage in range(layout.num_stages)
-            ]
-            for name, layout in self.layouts.items()
-        }
-        self.pool_outputs = pool_outputs
-        self.adapters = nn.ModuleDict()
-        for name, other in (('visual', 'audio'), ('audio', 'visual')):
-            layout = self.layouts[name]
-            self.adapters[name] = nn.ModuleList(
-                nn.ModuleList(
-                    LAVisHBlockAdapter(
-                        layout.dims[i],
-                        other_stage_dims[other][layout.stages[i]],
-                        max(layout.dims[i] // reduction_factor, 1),
-                        num_latents) for _ in range(2))
-                for i in range(layout.num_layers))
+        super().__init__(
+            visual,
+            audio,
+            visual_pooling='mean',
+            audio_pooling='mean',
+            final_norm=(),
+            init_cfg=init_cfg)
+        layouts = self.layouts
 
-    @property
-    def out_dims(self) -> Dict[str, int]:
-        return {name: layout.dims[-1] for name, layout in self.layouts.items()}
+        def factory(name: str, block: int, other: int) -> nn.Module:
+            dims = layouts[name].dims[block]
+            return LAVisHBlockAdapter(dims, layouts[OTHER[name]].dims[other],
+                                      max(dims // reduction_factor, 1),
+                                      num_latents)
 
-    def _step(self, backbone: FrozenSwinBackbone, name: str, block: int,
-              x: Tensor, other: Tensor) -> Tensor:
-        attn_adapter, mlp_adapter = self.adapters[name][block]
+        self.build_sites(factory)
+
+    def site_blocks(self, name: str) -> List[Tuple[int, int]]:
+        """Every block of ``name``, each with the first block of the other
+        modality in the same stage (whose width its adapters read)."""
+        layout, other = self.layouts[name], self.layouts[OTHER[name]]
+        return [(block, other.blocks_of_stage(stage)[0])
+                for block, stage in enumerate(layout.stages)]
+
+    def _step_block(self, backbone: FrozenSwinBackbone, name: str,
+                    block: int, x: Tensor, other: Tensor) -> Tensor:
+        """Runs ``block`` with both adapters reading ``other``
+        ``(B, M, C_o)``."""
+        attn_adapter, mlp_adapter = self.site(name, block)
         return backbone.forward_block(
             x, block,
             attn_adapter=lambda tokens: attn_adapter(tokens, other),
             mlp_adapter=lambda tokens: mlp_adapter(tokens, other))
 
-    def forward(self,
-                visual_input: Tensor,
-                audio_input: Tensor,
-                visual_backbone: FrozenSwinBackbone,
-                audio_backbone: FrozenSwinBackbone,
-                return_stage_maps: bool = False) -> Dict[str, List[Tensor]]:
-        """Runs both backbones with the adapters inside.
-
-        Args:
-            visual_input: Images ``(B, 3, H, W)``.
-            audio_input: The audio backbone's input (waveforms or images).
-            visual_backbone: Frozen visual backbone.
-            audio_backbone: Frozen audio backbone (may be the same object).
-            return_stage_maps: Also return the adapted visual stage maps.
-
-        Returns:
-            ``visual``/``audio``: one-element lists with the final tokens
-            (``(B, 1, C)`` pooled, or ``(B, N, C)``); ``visual_maps`` with
-            ``return_stage_maps``.
-        """
-        backbones = dict(visual=visual_backbone, audio=audio_backbone)
-        states = dict(
-            visual=visual_backbone.forward_stem(visual_input),
-            audio=audio_backbone.forward_stem(audio_input))
+    def step(self, backbones: Dict[str, FrozenSwinBackbone],
+             states: Dict[str, Tensor], blocks: Dict[str, int],
+             extras: Dict[str, list]) -> None:
+        """Runs the deeper side's block, reading the shallow side's state,
+        then its partner (if any), reading the deeper side's state entering
+        the step (see :meth:`PairedBlockScheme.step`)."""
         deep, shallow = self.deep, self.shallow
-        maps = []
-        for stage in range(self.layouts[deep].num_stages):
-            for name in states:
-                states[name] = backbones[name].forward_downsample(
-                    states[name], stage)
-            for block in self.layouts[deep].blocks_of_stage(stage):
-                deep_before = states[deep].flatten(1, 2)
-                states[deep] = self._step(backbones[deep], deep, block,
-                                          states[deep],
-                                          states[shallow].flatten(1, 2))
-                if block in self.shallow_after:
-                    states[shallow] = self._step(backbones[shallow], shallow,
-                                                 self.shallow_after[block],
-                                                 states[shallow], deep_before)
-            if return_stage_maps:
-                maps.append(states['visual'].permute(0, 3, 1, 2).contiguous())
-        outputs = {}
-        for name, state in states.items():
-            tokens = state.flatten(1, 2)
-            if self.pool_outputs:
-                tokens = tokens.mean(1, keepdim=True)
-            outputs[name] = [tokens]
-        if return_stage_maps:
-            outputs['visual_maps'] = maps
-        return outputs
+        deep_before = states[deep].flatten(1, 2)
+        states[deep] = self._step_block(backbones[deep], deep, blocks[deep],
+                                        states[deep],
+                                        states[shallow].flatten(1, 2))
+        if shallow in blocks:
+            states[shallow] = self._step_block(backbones[shallow], shallow,
+                                               blocks[shallow],
+                                               states[shallow], deep_before)

@@ -1,27 +1,23 @@
 """MoLT's adapter scheme: parallel FDMs reading selected layers."""
 from typing import Dict, List, Optional, Sequence
 
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from molt.registry import MODELS
 from ..utils import (BackboneLayout, LayerSelection, pair_by_relative_depth,
                      resolve_layers)
+from .base import MODALITIES, BaseAdapterScheme
 from .fdm import FeatureDistillationModule, cross_attention
-from .router import Router
 from .token_distillation import distillation_attention
 
 __all__ = ['MoLTAdapter']
 
-MODALITIES = ('visual', 'audio')
 #: What one set of TD / CA weights serves.
 WEIGHT_SCOPES = ('modality', 'adapter')
-#: What one router serves.
-ROUTER_SCOPES = ('layer', 'modality')
 
 
 @MODELS.register_module()
-class MoLTAdapter(BaseModule):
+class MoLTAdapter(BaseAdapterScheme):
     """Parallel readers: one :class:`FeatureDistillationModule` per selected
     layer and modality, fed with frozen features (no backbone graph).
 
@@ -42,20 +38,18 @@ class MoLTAdapter(BaseModule):
     across its adapters and layers, and one CA per modality; the adapters
     differ by their latent tokens ``z_i`` and residuals ``W_i``.
     ``'adapter'`` gives every adapter of every layer its own TD (and every
-    CDA its own CA) weights. ``router_scope='layer'`` (default) builds one
-    router per layer and modality (Eq. 4 routes the adapters of a layer);
-    ``'modality'`` ties one router across a modality's layers of equal
-    width. Tied modules are registered in every FDM that uses them, as in
-    weight tying: ``parameters()`` yields them once (an mmengine
-    ``paramwise_cfg`` then needs ``bypass_duplicate=True``).
+    CDA its own CA) weights. Every layer of each modality has its own
+    router (Eq. 4 routes the adapters of a layer). Tied modules are
+    registered in every FDM that uses them, as in weight tying:
+    ``parameters()`` yields them once (an mmengine ``paramwise_cfg`` then
+    needs ``bypass_duplicate=True``).
 
     Each selected layer of one modality is paired with the other modality's
     selected layer at the same relative depth (see
     :func:`~molt.models.utils.pair_by_relative_depth`); the pair feeds the
-    router and the CDAs. With ``cross_tokens='partner'`` (default) the CDA
-    ``i`` of a layer attends to the distilled tokens of the other
-    modality's CDA ``i`` on the paired layer (``TD(z_c^o, f_o)`` with
-    ``z_c^o`` that CDA's latents).
+    router and the CDAs: the CDA ``i`` of a layer attends to the distilled
+    tokens of the other modality's CDA ``i`` on the paired layer
+    (``TD(z_c^o, f_o)`` with ``z_c^o`` that CDA's latents).
 
     Args:
         visual: Layout of the visual backbone (filled in by the model).
@@ -69,9 +63,6 @@ class MoLTAdapter(BaseModule):
         embed_dims: Width of the distilled tokens of both modalities, or
             None for each modality's own width ``D_m``.
         weight_scope: ``'modality'`` or ``'adapter'`` (see above).
-        cross_tokens: ``'partner'`` or ``'own'`` (see
-            :class:`FeatureDistillationModule`).
-        router_scope: ``'layer'`` or ``'modality'`` (see above).
         router_hidden_dims: Hidden width of each router (AVMoE's 128).
     """
 
@@ -89,18 +80,13 @@ class MoLTAdapter(BaseModule):
                  num_heads: int = 8,
                  embed_dims: Optional[int] = None,
                  weight_scope: str = 'modality',
-                 cross_tokens: str = 'partner',
-                 router_scope: str = 'layer',
                  router_hidden_dims: int = 128,
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        for field, value, choices in (
-            ('weight_scope', weight_scope, WEIGHT_SCOPES),
-            ('router_scope', router_scope, ROUTER_SCOPES)):
-            if value not in choices:
-                raise ValueError(f'adapter.{field}={value!r}; use one of '
-                                 f'{choices}.')
-        layouts = dict(visual=visual, audio=audio)
+        super().__init__(visual, audio, init_cfg=init_cfg)
+        if weight_scope not in WEIGHT_SCOPES:
+            raise ValueError(f'adapter.weight_scope={weight_scope!r}; use '
+                             f'one of {WEIGHT_SCOPES}.')
+        layouts = self.layouts
         self.visual_layers = resolve_layers(visual_layers, visual.num_layers,
                                             'adapter.visual_layers')
         self.audio_layers = resolve_layers(audio_layers, audio.num_layers,
@@ -111,19 +97,18 @@ class MoLTAdapter(BaseModule):
                                                      self.visual_layers)
         self.num_latents = num_latents
         self.num_uda, self.num_cda = num_uda, num_cda
-        self.cross_tokens = cross_tokens
         self._out_dims = {
             name: embed_dims or max(layouts[name].dims[layer]
-                                    for layer in self._layers(name))
+                                    for layer in self.layers(name))
             for name in MODALITIES
         }
-        tied = self._tied_modules(layouts, num_heads, weight_scope,
-                                  router_scope, router_hidden_dims)
+        tied = (self._tied_weights(num_heads)
+                if weight_scope == 'modality' else {})
         for name, other in (MODALITIES, MODALITIES[::-1]):
             fdms = nn.ModuleList()
-            for layer, partner in zip(self._layers(name),
+            for layer, partner in zip(self.layers(name),
                                       self._partners(name)):
-                other_layer = self._layers(other)[partner]
+                other_layer = self.layers(other)[partner]
                 in_dims = layouts[name].dims[layer]
                 other_dims = layouts[other].dims[other_layer]
                 fdms.append(FeatureDistillationModule(
@@ -136,51 +121,40 @@ class MoLTAdapter(BaseModule):
                     num_cda=num_cda,
                     embed_dims=self._out_dims[name],
                     other_embed_dims=self._out_dims[other],
-                    cross_tokens=cross_tokens,
                     router_hidden_dims=router_hidden_dims,
                     shared={
                         role: tied[key]
-                        for role, key in (
-                            ('distill', (name, in_dims)),
-                            ('distill_other', (other, other_dims)),
-                            ('cross', (name, )),
-                            ('router', (name, in_dims, other_dims)))
+                        for role, key in (('distill', (name, in_dims)),
+                                          ('cross', (name, )))
                         if key in tied
                     }))
             self.add_module(f'{name}_fdms', fdms)
 
-    def _layers(self, name: str) -> List[int]:
-        return getattr(self, f'{name}_layers')
+    def layers(self, modality: str) -> List[int]:
+        """The selected layers of ``modality`` (``visual_layers`` or
+        ``audio_layers``)."""
+        return dict(visual=self.visual_layers,
+                    audio=self.audio_layers)[modality]
 
     def _partners(self, name: str) -> List[int]:
-        return getattr(self, f'{name}_partners')
+        return dict(visual=self.visual_partners,
+                    audio=self.audio_partners)[name]
 
-    def _tied_modules(self, layouts: Dict[str, BackboneLayout],
-                      num_heads: int, weight_scope: str, router_scope: str,
-                      router_hidden_dims: int) -> dict:
-        """Modules tied across FDMs, keyed by modality and widths: TD
-        weights per (modality, layer width), a CA per modality, a router
-        per (modality, widths of the pair)."""
+    def _tied_weights(self, num_heads: int) -> dict:
+        """Attention weights tied across a modality's FDMs
+        (``weight_scope='modality'``): TD weights per (modality, layer
+        width), keyed ``(name, width)``, and a CA per modality, keyed
+        ``(name, )``."""
         tied = {}
-        num_adapters = self.num_uda + self.num_cda
         for name, other in (MODALITIES, MODALITIES[::-1]):
-            pairs = [(layouts[name].dims[layer],
-                      layouts[other].dims[self._layers(other)[partner]])
-                     for layer, partner in zip(self._layers(name),
-                                               self._partners(name))]
-            if weight_scope == 'modality':
-                for in_dims, _ in pairs:
-                    tied[(name, in_dims)] = distillation_attention(
-                        1, in_dims, self._out_dims[name], num_heads)
-                if self.num_cda:
-                    tied[(name, )] = cross_attention(
-                        1, self._out_dims[name], self._out_dims[other],
-                        num_heads)
-            if router_scope == 'modality' and num_adapters > 1:
-                for in_dims, other_dims in pairs:
-                    tied[(name, in_dims, other_dims)] = Router(
-                        in_dims, other_dims, num_adapters,
-                        router_hidden_dims)
+            for layer in self.layers(name):
+                in_dims = self.layouts[name].dims[layer]
+                tied[(name, in_dims)] = distillation_attention(
+                    1, in_dims, self._out_dims[name], num_heads)
+            if self.num_cda:
+                tied[(name, )] = cross_attention(
+                    1, self._out_dims[name], self._out_dims[other],
+                    num_heads)
         return tied
 
     @property
@@ -221,7 +195,7 @@ class MoLTAdapter(BaseModule):
             results = []
             for i, partner in enumerate(self._partners(name)):
                 partner_tokens = None
-                if self.num_cda and self.cross_tokens == 'partner':
+                if self.num_cda:
                     partner_tokens = fdms[other][partner].cda_tokens(
                         distilled[other][partner])
                 results.append(fdms[name][i](

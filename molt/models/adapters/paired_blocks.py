@@ -1,38 +1,47 @@
-"""Stepping two frozen backbones pair by pair, half a block at a time.
+"""Stepping two frozen backbones in lockstep, paired block by paired block.
 
-DG-SCT and AVMoE place two adapters per modality in every *paired* block
-(one beside the attention branch, one beside the MLP branch), each reading
-the other modality, and run the two backbones in lockstep with gradients
-through them. :class:`PairedBlockScheme` holds that driver; the schemes
-only say what an adapter is.
+LAVisH, DG-SCT and AVMoE place two adapters per modality in blocks of both
+backbones (one beside the attention branch, one beside the MLP branch),
+each reading the other modality, and run the two backbones in lockstep
+with gradients through them. :class:`PairedBlockScheme` holds that driver
+(which backbone is deeper, the stem, the patch merging and block loop, the
+stage maps, the final norm and pooling); a scheme says what an adapter is
+and, where it differs, how a step runs.
 """
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from ..backbones.base import FrozenSwinBackbone
 from ..utils import BackboneLayout, pair_blocks_by_stage
+from .base import MODALITIES, BaseAdapterScheme
 
-__all__ = ['PairedBlockScheme']
+__all__ = ['PairedBlockScheme', 'OTHER']
 
-MODALITIES = ('visual', 'audio')
 OTHER = dict(visual='audio', audio='visual')
 
-# Builds the adapter of one site: (modality, its block, the partner block
-# of the other modality) -> a module mapping (tokens (B, N, C), other
-# modality's tokens (B, M, C_o)) to (update (B, N, C), extra or None).
+# Builds the adapter of one site: (modality, its block, the block of the
+# other modality it reads: its partner, or for LAVisH's unpaired blocks a
+# block of the same stage) -> a module mapping (tokens (B, N, C), other
+# modality's tokens (B, M, C_o)) to an update (B, N, C), or for the
+# half-step schemes to (update, extra or None).
 SiteFactory = Callable[[str, int, int], nn.Module]
 
 
-class PairedBlockScheme(BaseModule):
+class PairedBlockScheme(BaseAdapterScheme):
     """Base of the sequential schemes with adapters in paired blocks.
 
     Blocks are paired stage by stage with
     :func:`~molt.models.utils.pair_blocks_by_stage` (the peers' pairing:
     HTS-AT block ``k`` of Swin-V2-L's third stage with Swin block
-    ``3k + 2``). Deeper-side blocks without a partner run unadapted, as in
-    the peers' code. A paired step is two half-steps
+    ``3k + 2``). Before each stage both backbones apply their patch
+    merging; within a stage the deeper backbone steps block by block and a
+    shallow block runs with its partner (:meth:`step`). With one shared
+    backbone the pairing is block to block.
+
+    The default :meth:`step` (DG-SCT, AVMoE) adapts the paired blocks of
+    the adapted ``stages`` only; deeper-side blocks without a partner run
+    unadapted, as in the peers' code. A paired step is two half-steps
     (:meth:`FrozenSwinBackbone.forward_attn_residual`, then
     ``forward_mlp_residual``); in each, both modalities' adapters read the
     other modality's state *entering* that half, so the attention-side
@@ -45,7 +54,9 @@ class PairedBlockScheme(BaseModule):
     Gradients flow through both backbones; their parameters stay frozen.
 
     Subclasses call :meth:`build_sites` with a factory for the adapters
-    and may override :meth:`pool` and :meth:`finish`.
+    and may override :meth:`site_blocks`, :meth:`step`, :meth:`pool` and
+    :meth:`finish`. The outputs are one token set per modality, the tokens
+    leaving the last block (:meth:`layers`), pooled as configured.
 
     Args:
         visual: Layout of the visual backbone (filled in by the model).
@@ -74,12 +85,12 @@ class PairedBlockScheme(BaseModule):
                  audio_pooling: Optional[str] = 'mean',
                  final_norm: Sequence[str] = ('visual', ),
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        self.layouts = dict(visual=visual, audio=audio)
+        super().__init__(visual, audio, init_cfg=init_cfg)
         unknown = set(final_norm) - set(MODALITIES)
         if unknown:
-            raise ValueError(f'final_norm: unknown modalities {sorted(unknown)}'
-                             f'; use a subset of {MODALITIES}.')
+            raise ValueError(
+                f'final_norm: unknown modalities {sorted(unknown)}; use a '
+                f'subset of {MODALITIES}.')
         self.final_norm = tuple(final_norm)
         visual_deeper = all(
             len(visual.blocks_of_stage(s)) >= len(audio.blocks_of_stage(s))
@@ -118,9 +129,15 @@ class PairedBlockScheme(BaseModule):
                     f'{num_stages - 1}).')
         return sorted({stage % num_stages for stage in stages})
 
+    def site_blocks(self, name: str) -> List[Tuple[int, int]]:
+        """``(block, other block)`` of every block of modality ``name``
+        that gets adapters, in block order: the adapted paired blocks."""
+        return [pair if name == 'visual' else pair[::-1]
+                for pair in self.site_pairs]
+
     def build_sites(self, factory: SiteFactory) -> None:
         """Builds the two adapters (attention side, MLP side) of every
-        adapted paired block of each modality, in block order.
+        block of :meth:`site_blocks`, visual first, in block order.
 
         Args:
             factory: ``factory(modality, block, other_block)`` -> adapter.
@@ -129,29 +146,49 @@ class PairedBlockScheme(BaseModule):
         self.sites = {name: {} for name in MODALITIES}
         for name in MODALITIES:
             sites = nn.ModuleList()
-            for index, pair in enumerate(self.site_pairs):
-                block, other = pair if name == 'visual' else pair[::-1]
+            for index, (block, other) in enumerate(self.site_blocks(name)):
                 self.sites[name][block] = index
                 sites.append(
                     nn.ModuleList(
                         factory(name, block, other) for _ in range(2)))
             self.adapters[name] = sites
 
+    def site(self, name: str, block: int) -> nn.ModuleList:
+        """The two adapters (attention side, MLP side) of a block."""
+        return self.adapters[name][self.sites[name][block]]
+
     @property
     def out_dims(self) -> Dict[str, int]:
         return {name: layout.dims[-1] for name, layout in self.layouts.items()}
 
+    def layers(self, modality: str) -> List[int]:
+        """The last block: the scheme returns the tokens leaving it."""
+        return [self.layouts[modality].num_layers - 1]
+
     # -- stepping ----------------------------------------------------------
-    def _paired_step(self, backbones: Dict[str, FrozenSwinBackbone],
-                     states: Dict[str, Tensor], blocks: Dict[str, int],
-                     extras: Dict[str, list]) -> None:
-        """Steps the paired blocks ``blocks`` of both modalities in place."""
+    def step(self, backbones: Dict[str, FrozenSwinBackbone],
+             states: Dict[str, Tensor], blocks: Dict[str, int],
+             extras: Dict[str, list]) -> None:
+        """Runs one deeper-side block of an adapted stage, with its partner
+        when it has one, updating ``states`` in place.
+
+        Args:
+            backbones: The two backbones, by modality.
+            states: NHWC tokens ``(B, H, W, C)`` per modality.
+            blocks: The deeper side's block and, when it has one, its
+                partner (flat indices by modality).
+            extras: Per modality, what the adapters returned besides their
+                updates, in call order (appended to).
+        """
+        if len(blocks) == 1:
+            (name, block), = blocks.items()
+            states[name] = backbones[name].forward_block(states[name], block)
+            return
         halves = ('forward_attn_residual', 'forward_mlp_residual')
         for half, method in enumerate(halves):
             entering = {n: s.flatten(1, 2) for n, s in states.items()}
             for name in MODALITIES:
-                adapter = self.adapters[name][self.sites[name][blocks[name]]][
-                    half]
+                adapter = self.site(name, blocks[name])[half]
 
                 def run(tokens: Tensor, adapter=adapter,
                         other=entering[OTHER[name]], name=name) -> Tensor:
@@ -199,18 +236,15 @@ class PairedBlockScheme(BaseModule):
                     states[name], stage)
             adapted = stage in self.stages
             for block in self.layouts[deep].blocks_of_stage(stage):
-                partner = self.partners.get(block)
-                if adapted and partner is not None:
-                    self._paired_step(backbones, states, {
-                        deep: block,
-                        shallow: partner
-                    }, extras)
+                blocks = {deep: block}
+                if block in self.partners:
+                    blocks[shallow] = self.partners[block]
+                if adapted:
+                    self.step(backbones, states, blocks, extras)
                     continue
-                states[deep] = backbones[deep].forward_block(
-                    states[deep], block)
-                if partner is not None:
-                    states[shallow] = backbones[shallow].forward_block(
-                        states[shallow], partner)
+                for name, index in blocks.items():
+                    states[name] = backbones[name].forward_block(
+                        states[name], index)
             if stage == self.layouts[deep].num_stages - 1:
                 for name in self.final_norm:
                     states[name] = backbones[name].forward_final_norm(

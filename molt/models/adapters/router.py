@@ -2,12 +2,9 @@
 import torch
 from torch import Tensor, nn
 
-from molt.registry import MODELS
-
 __all__ = ['Router']
 
 
-@MODELS.register_module()
 class Router(nn.Module):
     """``w = softmax(MLP([pool(f_m); pool(f_o)]))`` over the adapters.
 

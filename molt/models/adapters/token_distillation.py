@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .attention import BankedCrossAttention
+from ..layers import BankedCrossAttention
 
 __all__ = [
     'TokenDistillation', 'TokenMixingProjection', 'distillation_attention',

@@ -1,8 +1,10 @@
 """Audio front-ends: waveform -> time-frequency image for a Swin encoder.
 
-* :class:`HTSATLogMel`: HTS-AT's log-mel recipe with torchaudio.
+* :class:`HTSATLogMel`: HTS-AT's log-mel recipe with torchaudio (built by
+  :class:`~molt.models.backbones.HTSAT` itself).
 * :class:`KaldiFbank`: the shared-backbone setting's 192x192 Kaldi fbank
-  image, so that one Swin-V2 reads both modalities.
+  image, so that one Swin-V2 reads both modalities (registered: configs
+  name it as ``model.audio_frontend``).
 """
 import math
 from typing import Dict, Optional
@@ -30,7 +32,6 @@ def _check_waveform(wave: Tensor, owner: str,
             'the clip length of the audio backbone.')
 
 
-@MODELS.register_module()
 class HTSATLogMel(BaseModule):
     """HTS-AT's front-end: power STFT -> slaney mel -> dB, via torchaudio.
 

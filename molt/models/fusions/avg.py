@@ -1,19 +1,12 @@
 """Average of layer-wise tokens (the Mettle-style fusion)."""
 from typing import Optional, Sequence
 
-import torch
 from torch import Tensor, nn
 
 from molt.registry import MODELS
+from ..layers import check_layer_tokens
 
-__all__ = ['AvgTokenFusion', 'check_layer_tokens']
-
-
-def check_layer_tokens(tokens: Sequence[Tensor], owner: str) -> Tensor:
-    """Stacks layer-wise tokens ``L x (B, T, C)`` to ``(B, L, T, C)``."""
-    if len(tokens) == 0:
-        raise ValueError(f'{owner} got no layer-wise tokens.')
-    return torch.stack(list(tokens), dim=1)
+__all__ = ['AvgTokenFusion']
 
 
 @MODELS.register_module()

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from molt.registry import MODELS
-from .avg import check_layer_tokens
+from ..layers import check_layer_tokens
 
 __all__ = ['GatedTokenFusion']
 

@@ -8,13 +8,13 @@ from torch.nn import functional as F
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .base import BaseAVHead
+from .base import BaseAVEHead
 
 __all__ = ['AVEHead']
 
 
 @MODELS.register_module()
-class AVEHead(BaseAVHead):
+class AVEHead(BaseAVEHead):
     """The peers' AVE head (CMBS/LAVisH style) on fused MoLT tokens.
 
     Per segment, the pooled audio tokens attend over the visual tokens
@@ -27,9 +27,9 @@ class AVEHead(BaseAVHead):
     * the video's event class, ``(B, num_classes)`` logits from the
       max-pooled sequence, trained with cross-entropy.
 
-    A segment is predicted as the video's event class when its relevance
-    exceeds ``event_threshold`` and as background (label ``num_classes``)
-    otherwise, so predictions range over ``num_classes + 1`` labels.
+    Prediction: :meth:`BaseAVEHead.predict` (a segment is the video's
+    event class when its relevance exceeds ``event_threshold``, background
+    otherwise).
 
     Args:
         visual_dims: Width of the visual tokens.
@@ -53,8 +53,8 @@ class AVEHead(BaseAVHead):
                  class_loss_weight: float = 1.0,
                  event_threshold: float = 0.5,
                  init_cfg: Optional[dict] = None):
-        super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
-        self.num_classes = num_classes
+        super().__init__(visual_dims, audio_dims, num_classes,
+                         event_threshold, init_cfg)
         self.visual_proj = nn.Linear(visual_dims, hidden_dims)
         self.audio_proj = nn.Linear(audio_dims, hidden_dims)
         self.temporal = nn.LSTM(
@@ -65,7 +65,6 @@ class AVEHead(BaseAVHead):
         self.class_fc = nn.Linear(2 * hidden_dims, num_classes)
         self.event_loss_weight = event_loss_weight
         self.class_loss_weight = class_loss_weight
-        self.event_threshold = event_threshold
 
     def forward(self, feats: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Returns ``event_logits`` ``(B, T)`` and ``class_logits``
@@ -100,16 +99,3 @@ class AVEHead(BaseAVHead):
         return dict(
             loss_event=self.event_loss_weight * loss_event,
             loss_class=self.class_loss_weight * loss_class)
-
-    def predict(self, feats: Dict[str, Tensor],
-                data_samples: List[AVDataSample]) -> List[AVDataSample]:
-        outputs = self(feats)
-        relevance = outputs['event_logits'].sigmoid()
-        video_class = outputs['class_logits'].argmax(-1, keepdim=True)
-        background = torch.full_like(video_class, self.num_classes)
-        pred = torch.where(relevance > self.event_threshold, video_class,
-                           background)
-        for sample, label, score in zip(data_samples, pred, relevance):
-            sample.pred_label = label
-            sample.pred_event_score = score
-        return data_samples

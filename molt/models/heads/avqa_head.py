@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .base import BaseAVHead, require_vocabulary_sizes
+from .base import BaseAVQAHead
 
 __all__ = ['AVQAHead', 'QuestionEncoder']
 
@@ -78,7 +78,7 @@ class QuestionGuidedAttention(nn.Module):
 
 
 @MODELS.register_module()
-class AVQAHead(BaseAVHead):
+class AVQAHead(BaseAVQAHead):
     """The peers' AVQA head (ST-AVQA / LAVisH ``AVQA_Fusion_Net``) on fused
     MoLT tokens.
 
@@ -136,10 +136,8 @@ class AVQAHead(BaseAVHead):
                  match_loss_weight: float = 0.0,
                  pad_id: int = 0,
                  init_cfg: Optional[dict] = None):
-        super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
-        require_vocabulary_sizes('AVQAHead', num_answers, vocab_size)
-        self.num_answers = num_answers
-        self.vocab_size = vocab_size
+        super().__init__(visual_dims, audio_dims, num_answers, vocab_size,
+                         init_cfg)
         self.question_encoder = QuestionEncoder(vocab_size, hidden_dims,
                                                 hidden_dims, pad_id)
         self.audio_proj = nn.Sequential(
@@ -161,11 +159,6 @@ class AVQAHead(BaseAVHead):
                 nn.Linear(2 * hidden_dims, hidden_dims), nn.ReLU(),
                 nn.Linear(hidden_dims, hidden_dims // 4), nn.ReLU(),
                 nn.Linear(hidden_dims // 4, 2))
-
-    def example_inputs(self, batch_size: int) -> Dict[str, Tensor]:
-        """Random question ids ``(batch_size, 14)``."""
-        return dict(question=torch.randint(1, self.vocab_size,
-                                           (batch_size, 14)))
 
     def _ground(self, tokens: Tensor, audio: Tensor) -> Tensor:
         """Audio-guided grounding.
@@ -249,11 +242,3 @@ class AVQAHead(BaseAVHead):
             losses['loss_match'] = self.match_loss_weight * self._match_loss(
                 streams, data_samples)
         return losses
-
-    def predict(self, feats: Dict[str, Tensor],
-                data_samples: List[AVDataSample]) -> List[AVDataSample]:
-        scores = self(feats)['answer_logits'].softmax(-1)
-        for sample, score in zip(data_samples, scores):
-            sample.pred_score = score
-            sample.pred_answer = score.argmax()
-        return data_samples

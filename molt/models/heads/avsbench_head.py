@@ -14,8 +14,8 @@ from torch.nn import functional as F
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
+from ..layers import TemporalRelationModule
 from .base import BaseAVHead, gather_masks
-from .cmbs_head import TemporalRelationModule
 
 __all__ = [
     'AVSBenchHead', 'SummedASPP', 'TokenReader', 'TPAVI', 'ResidualConvUnit',

@@ -8,7 +8,10 @@ from torch import Tensor
 
 from molt.structures import AVDataSample
 
-__all__ = ['BaseAVHead', 'require_vocabulary_sizes', 'gather_masks']
+__all__ = [
+    'BaseAVHead', 'BaseAVEHead', 'BaseAVQAHead', 'require_vocabulary_sizes',
+    'gather_masks'
+]
 
 
 def require_vocabulary_sizes(head: str, num_answers: Optional[int],
@@ -94,3 +97,96 @@ class BaseAVHead(BaseModule):
                 data_samples: List[AVDataSample]) -> List[AVDataSample]:
         """Writes predictions into ``data_samples`` and returns them."""
         raise NotImplementedError
+
+
+class BaseAVEHead(BaseAVHead):
+    """Base of the AVE heads: event relevance per segment and one event
+    class per video.
+
+    A subclass's :meth:`forward` returns at least ``event_logits``
+    ``(B, T)`` (event vs background per segment) and ``class_logits``
+    ``(B, num_classes)`` (the video's event class). :meth:`predict` applies
+    the AVE prediction rule of the peers (CMBS's
+    ``compute_accuracy_supervised``): a segment is the video's class
+    ``argmax class_logits`` where ``sigmoid(event_logits) >
+    event_threshold`` and background (label ``num_classes``) elsewhere, so
+    predictions range over ``num_classes + 1`` labels.
+
+    Args:
+        visual_dims: Width of the visual tokens (filled in by the model).
+        audio_dims: Width of the audio tokens (filled in by the model).
+        num_classes: Event classes (28 for AVE), background excluded.
+        event_threshold: Relevance probability above which a segment holds
+            the event.
+    """
+
+    def __init__(self,
+                 visual_dims: int,
+                 audio_dims: int,
+                 num_classes: int,
+                 event_threshold: float = 0.5,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.event_threshold = event_threshold
+
+    def predict(self, feats: Dict[str, Tensor],
+                data_samples: List[AVDataSample]) -> List[AVDataSample]:
+        """Writes ``pred_label`` ``(T, )`` (event class or background) and
+        ``pred_event_score`` ``(T, )`` (relevance probability) into each
+        sample."""
+        outputs = self(feats)
+        relevance = outputs['event_logits'].sigmoid()
+        video_class = outputs['class_logits'].argmax(-1, keepdim=True)
+        background = torch.full_like(video_class, self.num_classes)
+        pred = torch.where(relevance > self.event_threshold, video_class,
+                           background)
+        for sample, label, score in zip(data_samples, pred, relevance):
+            sample.pred_label = label
+            sample.pred_event_score = score
+        return data_samples
+
+
+class BaseAVQAHead(BaseAVHead):
+    """Base of the AVQA heads: one answer out of the training vocabulary.
+
+    A subclass's :meth:`forward` returns at least ``answer_logits``
+    ``(B, num_answers)`` and reads the question's word ids from
+    ``feats['question']`` ``(B, L)``.
+
+    Args:
+        visual_dims: Width of the visual tokens (filled in by the model).
+        audio_dims: Width of the audio tokens (filled in by the model).
+        num_answers: Answers in the training vocabulary.
+        vocab_size: Question words in the training vocabulary.
+
+    Raises:
+        ValueError: ``num_answers`` or ``vocab_size`` is None (see
+            :func:`require_vocabulary_sizes`).
+    """
+
+    def __init__(self,
+                 visual_dims: int,
+                 audio_dims: int,
+                 num_answers: Optional[int],
+                 vocab_size: Optional[int],
+                 init_cfg: Optional[dict] = None):
+        super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
+        require_vocabulary_sizes(type(self).__name__, num_answers, vocab_size)
+        self.num_answers = num_answers
+        self.vocab_size = vocab_size
+
+    def example_inputs(self, batch_size: int) -> Dict[str, Tensor]:
+        """Random question ids ``(batch_size, 14)``."""
+        return dict(question=torch.randint(1, self.vocab_size,
+                                           (batch_size, 14)))
+
+    def predict(self, feats: Dict[str, Tensor],
+                data_samples: List[AVDataSample]) -> List[AVDataSample]:
+        """Writes ``pred_score`` (softmax over the answers) and
+        ``pred_answer`` into each sample."""
+        scores = self(feats)['answer_logits'].softmax(-1)
+        for sample, score in zip(data_samples, scores):
+            sample.pred_score = score
+            sample.pred_answer = score.argmax()
+        return data_samples

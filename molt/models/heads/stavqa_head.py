@@ -8,8 +8,8 @@ from torch.nn import functional as F
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
-from .avqa_head import AVQAHead, QuestionEncoder, QuestionGuidedAttention
-from .base import BaseAVHead, require_vocabulary_sizes
+from .avqa_head import QuestionEncoder, QuestionGuidedAttention
+from .base import BaseAVQAHead
 
 __all__ = ['STAVQAHead']
 
@@ -25,7 +25,7 @@ def mlp(dims: Sequence[int]) -> nn.Sequential:
 
 
 @MODELS.register_module()
-class STAVQAHead(BaseAVHead):
+class STAVQAHead(BaseAVQAHead):
     """ST-AVQA's spatio-temporal grounding network (``AVQA_Fusion_Net``)
     at the visual width, as DG-SCT/AVMoE build it on Swin-V2-L (``C`` =
     1536): every stream is ``C = visual_dims`` wide.
@@ -94,11 +94,9 @@ class STAVQAHead(BaseAVHead):
                  grounding_scale: float = 1.0,
                  pad_id: int = 0,
                  init_cfg: Optional[dict] = None):
-        super().__init__(visual_dims, audio_dims, init_cfg=init_cfg)
-        require_vocabulary_sizes('STAVQAHead', num_answers, vocab_size)
+        super().__init__(visual_dims, audio_dims, num_answers, vocab_size,
+                         init_cfg)
         width = visual_dims
-        self.num_answers = num_answers
-        self.vocab_size = vocab_size
         self.question_encoder = QuestionEncoder(vocab_size, width, width,
                                                 pad_id)
         self.audio_mlp = mlp((audio_dims, width, width))
@@ -111,9 +109,6 @@ class STAVQAHead(BaseAVHead):
         self.match_loss_weight = match_loss_weight
         self.matcher = (mlp((2 * width, *match_dims, 2))
                         if match_loss_weight > 0 else None)
-
-    # Random question ids (batch_size, 14), as for the light head.
-    example_inputs = AVQAHead.example_inputs
 
     def ground(self, tokens: Tensor, audio: Tensor) -> Tensor:
         """Audio-guided spatial grounding.
@@ -204,7 +199,3 @@ class STAVQAHead(BaseAVHead):
         losses['loss_match'] = self.match_loss_weight * F.cross_entropy(
             match_logits, labels)
         return losses
-
-    # Writes ``pred_score`` (softmax over the answers) and ``pred_answer``
-    # into each sample, as the light head does.
-    predict = AVQAHead.predict

@@ -4,7 +4,7 @@ from typing import List, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..adapters.attention import MultiheadCrossAttention
+from ..layers import MultiheadCrossAttention
 
 __all__ = ['TokenConditionedMaps']
 

@@ -1,24 +1,27 @@
-"""Norm layers over the channels of token sets."""
+"""The LayerNorm on each modality's fused tokens."""
+from typing import Optional
+
 from mmcv.cnn import build_norm_layer
-from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
+from torch import nn
 
-__all__ = ['build_token_norm', 'apply_token_norm']
+__all__ = ['build_token_norm']
 
 
-def build_token_norm(norm_cfg, num_channels: int) -> nn.Module:
-    """An mmcv norm layer for tokens ``(..., C)`` (see
-    :func:`apply_token_norm`), or ``nn.Identity`` for ``norm_cfg=None``."""
+def build_token_norm(norm_cfg: Optional[dict], num_channels: int) -> nn.Module:
+    """A LayerNorm over the channels of tokens ``(..., C)`` (mmcv
+    ``build_norm_layer``, e.g. ``dict(type='LN')``), or ``nn.Identity`` for
+    ``norm_cfg=None``.
+
+    Raises:
+        ValueError: ``norm_cfg`` builds another kind of norm (a BatchNorm,
+            say, would read ``(..., C)`` tokens along the wrong axis).
+    """
     if norm_cfg is None:
         return nn.Identity()
-    return build_norm_layer(norm_cfg, num_channels)[1]
-
-
-def apply_token_norm(norm: nn.Module, tokens: Tensor) -> Tensor:
-    """Normalises tokens ``(..., C)``: a LayerNorm-type norm
-    (``dict(type='LN')``) normalises each token over its channels; a
-    BatchNorm-type norm (``dict(type='BN1d')``) standardises each channel
-    over all tokens of the batch (running statistics at test time)."""
-    if isinstance(norm, _BatchNorm):
-        return norm(tokens.flatten(0, -2)).view_as(tokens)
-    return norm(tokens)
+    norm = build_norm_layer(norm_cfg, num_channels)[1]
+    if not isinstance(norm, nn.LayerNorm):
+        raise ValueError(
+            f'model.token_norm={norm_cfg!r} builds a '
+            f"{type(norm).__name__}; use a LayerNorm (dict(type='LN')) or "
+            'None.')
+    return norm

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from molt.models.adapters import (FeatureDistillationModule,
-                                  MultiheadCrossAttention, Router,
+from molt.models.adapters import (FeatureDistillationModule, Router,
                                   TokenDistillation)
+from molt.models.layers import MultiheadCrossAttention
 
 
 def test_router_weights_sum_to_one():
@@ -71,25 +71,8 @@ def test_full_width_fdm_adapters_are_eq1_and_eq3():
 
 def test_partner_tokens_are_required():
     fdm = FeatureDistillationModule(12, 6, 7, num_latents=3, num_heads=2)
-    with pytest.raises(ValueError, match="cross_tokens='partner'"):
+    with pytest.raises(ValueError, match="other modality's CDA tokens"):
         fdm(torch.randn(2, 7, 12), torch.randn(2, 5, 6))
-
-
-def test_own_cross_tokens_distil_the_other_modality():
-    """``cross_tokens='own'``: a CDA distils ``f_o`` with latent tokens of
-    its own, at the other modality's width."""
-    fdm = FeatureDistillationModule(in_dims=16, other_dims=8, num_tokens=5,
-                                    num_latents=3, num_heads=2,
-                                    cross_tokens='own')
-    assert fdm.distill_other.latents.shape == (2, 3, 8)
-    feats, other = torch.randn(2, 5, 16), torch.randn(2, 9, 8)
-    outputs = fdm.adapter_outputs(feats, other)
-    for e in range(2):
-        context = single_td(fdm.distill_other, e)(other)[:, 0]
-        own = single_td(fdm.distill, 2 + e)(feats)[:, 0]
-        expected = (single_cross_attention(fdm.cross_attn, e)(own, context)
-                    + fdm.residual.token_mix[2 + e] @ feats)
-        torch.testing.assert_close(outputs[:, 2 + e], expected)
 
 
 def test_narrow_fdm_projects_channels():
@@ -125,20 +108,20 @@ def test_fdm_is_the_routed_sum_of_its_adapters():
 @pytest.mark.parametrize('num_uda,num_cda', [(1, 0), (0, 1)])
 def test_single_adapter_needs_no_router(num_uda, num_cda):
     fdm = FeatureDistillationModule(12, 6, 7, 3, 2, num_uda=num_uda,
-                                    num_cda=num_cda, cross_tokens='own')
+                                    num_cda=num_cda)
     assert fdm.router is None
     assert (fdm.cross_attn is None) == (num_cda == 0)
     feats, other = torch.randn(2, 7, 12), torch.randn(2, 5, 6)
-    tokens, weights = fdm(feats, other)
+    partner = torch.randn(2, num_cda, 3, 6) if num_cda else None
+    tokens, weights = fdm(feats, other, partner)
     torch.testing.assert_close(weights, torch.ones(2, 1))
-    torch.testing.assert_close(tokens,
-                               fdm.adapter_outputs(feats, other)[:, 0])
+    torch.testing.assert_close(
+        tokens, fdm.adapter_outputs(feats, other, partner)[:, 0])
 
 
 @pytest.mark.parametrize('kwargs,field', [
     (dict(num_uda=0, num_cda=0), 'adapter.num_uda'),
     (dict(num_uda=-1), 'adapter.num_uda'),
-    (dict(cross_tokens='both'), 'adapter.cross_tokens'),
 ])
 def test_bad_options_name_the_fields(kwargs, field):
     with pytest.raises(ValueError, match=field):

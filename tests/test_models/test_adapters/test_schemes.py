@@ -1,8 +1,10 @@
-"""MoLT, Mettle-style and LAVisH schemes on tiny backbones."""
+"""MoLT, Mettle-style and LAVisH schemes on tiny backbones, and the
+contract every scheme keeps."""
 import pytest
 import torch
 
-from molt.models.adapters import LAVisHAdapter, MoLTAdapter
+from molt.models.adapters import (AVMoEAdapter, BaseAdapterScheme,
+                                  DGSCTAdapter, LAVisHAdapter, MoLTAdapter)
 from molt.models.utils import BackboneLayout
 from molt.registry import MODELS
 
@@ -69,13 +71,12 @@ def test_weights_are_tied_per_modality():
     assert (adapter.visual_fdms[0].distill.attn
             is not adapter.audio_fdms[0].distill.attn)
     per_adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4,
-                              weight_scope='adapter',
-                              router_scope='modality')
+                              weight_scope='adapter')
     fdms = per_adapter.visual_fdms
     assert fdms[0].distill.attn is not fdms[1].distill.attn
     assert fdms[0].distill.attn.q_proj.weight.shape[0] == 4
     assert fdms[0].cross_attn.q_proj.weight.shape[0] == 2
-    assert fdms[0].router is fdms[1].router
+    assert fdms[0].router is not fdms[1].router
 
 
 def test_cdas_read_their_partners_cda_tokens():
@@ -96,7 +97,7 @@ def test_cdas_read_their_partners_cda_tokens():
             torch.testing.assert_close(out[name][i], expected)
 
 
-def count_by_hand(weight_scope, cross_tokens='partner', latents=4, hidden=8):
+def count_by_hand(weight_scope, latents=4, hidden=8):
     """The adapter's parameters from the equations' shapes (biases
     included): two late layers per modality, 2 UDA + 2 CDA each."""
     def td(dims):  # W_Q, W_K, W_V in R^{dims x dims}
@@ -111,25 +112,19 @@ def count_by_hand(weight_scope, cross_tokens='partner', latents=4, hidden=8):
         total += layers * adapters * latents * (dims + tokens)  # z_i, P_i
         total += layers * ((dims + other) * hidden + hidden
                            + hidden * adapters + adapters)  # routers
-        if cross_tokens == 'own':
-            total += layers * cdas * latents * other  # z_i^o
         if weight_scope == 'modality':
             total += td(dims) + ca(dims, other)
         else:
             total += layers * (adapters * td(dims) + cdas * ca(dims, other))
-            if cross_tokens == 'own':
-                total += layers * cdas * td(other)
     return total
 
 
 @pytest.mark.parametrize('weight_scope', ['modality', 'adapter'])
-@pytest.mark.parametrize('cross_tokens', ['partner', 'own'])
-def test_parameters_follow_the_equations(weight_scope, cross_tokens):
+def test_parameters_follow_the_equations(weight_scope):
     adapter = MoLTAdapter(VISUAL, AUDIO, num_latents=4, num_heads=4,
-                          weight_scope=weight_scope,
-                          cross_tokens=cross_tokens, router_hidden_dims=8)
+                          weight_scope=weight_scope, router_hidden_dims=8)
     assert sum(p.numel() for p in adapter.parameters()) == count_by_hand(
-        weight_scope, cross_tokens)
+        weight_scope)
 
 
 def test_layers_of_different_widths_project_into_the_widest():
@@ -146,14 +141,9 @@ def test_layers_of_different_widths_project_into_the_widest():
     assert [t.shape for t in out['visual']] == [(2, 2, 48)] * 2
 
 
-@pytest.mark.parametrize('kwargs,field', [
-    (dict(weight_scope='layer'), 'adapter.weight_scope'),
-    (dict(router_scope='adapter'), 'adapter.router_scope'),
-    (dict(cross_tokens='theirs'), 'adapter.cross_tokens'),
-])
-def test_bad_options_name_the_field(kwargs, field):
-    with pytest.raises(ValueError, match=field):
-        MoLTAdapter(VISUAL, AUDIO, num_heads=4, **kwargs)
+def test_bad_options_name_the_field():
+    with pytest.raises(ValueError, match='adapter.weight_scope'):
+        MoLTAdapter(VISUAL, AUDIO, num_heads=4, weight_scope='layer')
 
 
 def test_molt_wrong_number_of_layers(layouts):
@@ -178,11 +168,14 @@ def test_mettle_style_is_a_configuration(layouts):
 def test_lavish_with_closed_gates_leaves_backbones_unchanged(layouts):
     visual, audio = layouts
     adapter = LAVisHAdapter(BackboneLayout.of(visual),
-                            BackboneLayout.of(audio), pool_outputs=False)
+                            BackboneLayout.of(audio))
     frames, wave = torch.randn(2, 3, 32, 32), torch.randn(2, 16000)
     out = adapter(frames, wave, visual, audio, return_stage_maps=True)
-    torch.testing.assert_close(out['visual'][0], visual(frames)[0])
-    torch.testing.assert_close(out['audio'][0], audio(wave)[0])
+    # The final tokens, mean-pooled (LAVisH's pooled final features).
+    torch.testing.assert_close(out['visual'][0],
+                               visual(frames)[0].mean(1, keepdim=True))
+    torch.testing.assert_close(out['audio'][0],
+                               audio(wave)[0].mean(1, keepdim=True))
     _, maps = visual(frames, [0], return_stage_maps=True)
     for ours, plain in zip(out['visual_maps'], maps):
         torch.testing.assert_close(ours, plain)
@@ -193,7 +186,11 @@ def test_lavish_steps_paired_blocks_in_lockstep(layouts):
     adapter = LAVisHAdapter(BackboneLayout.of(visual),
                             BackboneLayout.of(audio))
     assert adapter.deep == 'visual'
-    assert adapter.shallow_after == {1: 0, 3: 1, 4: 2, 5: 3, 7: 4}
+    # deep block -> the shallow block that runs right after it
+    assert adapter.partners == {1: 0, 3: 1, 4: 2, 5: 3, 7: 4}
+    # Every block of both backbones is adapted, unpaired ones included.
+    assert len(adapter.adapters['visual']) == 8
+    assert len(adapter.adapters['audio']) == 5
     calls = []
     for name in ('visual', 'audio'):
         for index, pair in enumerate(adapter.adapters[name]):
@@ -224,7 +221,38 @@ def test_lavish_shared_backbone_pairs_block_to_block(layouts):
     visual, _ = layouts
     layout = BackboneLayout.of(visual)
     adapter = LAVisHAdapter(layout, layout)
-    assert adapter.shallow_after == {i: i for i in range(8)}
+    assert adapter.partners == {i: i for i in range(8)}
     out = adapter(torch.randn(2, 3, 32, 32), torch.randn(2, 3, 32, 32),
                   visual, visual)
     assert out['visual'][0].shape == out['audio'][0].shape == (2, 1, 128)
+
+
+@pytest.mark.parametrize('scheme,kwargs', [
+    (MoLTAdapter, dict(visual_layers=[3, 7], audio_layers='all',
+                       num_heads=4)),
+    (LAVisHAdapter, {}),
+    (DGSCTAdapter, dict(num_latents=2, reduction_factor=2)),
+    (AVMoEAdapter, dict(num_latents=2, reduction_factor=2)),
+])
+def test_every_scheme_keeps_the_contract(layouts, scheme, kwargs):
+    """What AVModel relies on (BaseAdapterScheme): one token set per entry
+    of ``layers(m)``, ``out_dims[m]`` wide, called as ``is_parallel``
+    says; sequential schemes return the tokens leaving the last block."""
+    visual, audio = layouts
+    adapter = scheme(BackboneLayout.of(visual), BackboneLayout.of(audio),
+                     **kwargs)
+    assert isinstance(adapter, BaseAdapterScheme)
+    frames, wave = torch.randn(2, 3, 32, 32), torch.randn(2, 16000)
+    if adapter.is_parallel:
+        out = adapter(visual(frames, adapter.layers('visual')),
+                      audio(wave, adapter.layers('audio')))
+        assert adapter.layers('audio') == list(range(5))
+    else:
+        out = adapter(frames, wave, visual, audio)
+        assert adapter.layers('visual') == [7]
+        assert adapter.layers('audio') == [4]
+    for name in ('visual', 'audio'):
+        assert len(out[name]) == len(adapter.layers(name))
+        assert all(t.shape[0] == 2 and t.shape[-1] == adapter.out_dims[name]
+                   for t in out[name])
+    assert isinstance(adapter.adapter_losses(out), dict)

@@ -208,9 +208,10 @@ def test_fused_attention_equals_timm(tiny_swin_cfg, dtype):
 
 def test_timm_random_init_makes_every_block_an_identity(
         tiny_swin_cfg, monkeypatch):
-    # What the demos' randomly initialised Swin-V2 is (README "The other
-    # tasks' demos"): timm zero-initialises the residual post-norms, so
-    # only the patch embedding and the patch merging change the tokens.
+    # What the demos' randomly initialised Swin-V2 is
+    # (docs/en/get_started.md, the AVQA demo): timm zero-initialises the
+    # residual post-norms, so only the patch embedding and the patch merging
+    # change the tokens.
     monkeypatch.undo()  # timm's own initialisation (see conftest.py)
     model = build(tiny_swin_cfg)
     taps = model(torch.randn(2, 3, 32, 32), out_layers=list(range(8)))

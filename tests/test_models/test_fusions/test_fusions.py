@@ -28,25 +28,8 @@ def test_mlp_fusion_weighs_each_layer():
     torch.testing.assert_close(fusion(tokens), expected)
 
 
-def test_mlp_fusion_weighs_each_token_as_an_option():
-    fusion = MODELS.build(
-        dict(type='MLPTokenFusion', embed_dims=8, weights='token'))
-    tokens = layer_tokens()
-    alpha = fusion.weights(torch.stack(tokens, 1))
-    assert alpha.shape == (2, 3, 4, 1)
-    torch.testing.assert_close(alpha.sum(1), torch.ones(2, 4, 1))
-    scores = torch.stack([fusion.score(t) for t in tokens], 1)
-    torch.testing.assert_close(alpha, scores.softmax(1))
-    expected = sum(alpha[:, i] * t for i, t in enumerate(tokens))
-    torch.testing.assert_close(fusion(tokens), expected)
-    with pytest.raises(ValueError, match='model.fusion.weights'):
-        MODELS.build(dict(type='MLPTokenFusion', embed_dims=8, weights='x'))
-
-
-@pytest.mark.parametrize('weights', ['layer', 'token'])
-def test_constant_score_mlp_fusion_equals_average(weights):
-    fusion = MODELS.build(
-        dict(type='MLPTokenFusion', embed_dims=8, weights=weights))
+def test_constant_score_mlp_fusion_equals_average():
+    fusion = MODELS.build(dict(type='MLPTokenFusion', embed_dims=8))
     assert fusion.score[-1].bias is None  # it would cancel in the softmax
     torch.nn.init.zeros_(fusion.score[-1].weight)
     tokens = layer_tokens()

@@ -1,8 +1,7 @@
 """CMBSHead: shapes, CMBS's losses against the reference scripts' own
-computation, the relation layers against CMRAN's definition, predictions
+computation, the forward against DG-SCT's and CMBS's (the relation layers
+themselves: tests/test_models/test_layers/test_temporal.py), predictions
 in molt's AVE contract, and the peers' widths at full size."""
-import math
-
 import pytest
 import torch
 from torch import nn
@@ -10,7 +9,7 @@ from torch.nn import functional as F
 
 from molt.evaluation.metrics import AVEAccuracy
 from molt.models.heads import CMBSHead
-from molt.models.heads.cmbs_head import relation_layer, topk_mean
+from molt.models.heads.cmbs_head import topk_mean
 from molt.structures import AVDataSample
 
 BACKGROUND = 28
@@ -108,47 +107,6 @@ def test_topk_mean_and_av_score_in_the_class_logits():
                           0.3 * with_av['av_logits'], atol=1e-6)
 
 
-def _attention(layer, query, kv):
-    """nn.MultiheadAttention written out with the layer's weights."""
-    attn = layer.attentions[0].attn
-    heads, dims = attn.num_heads, attn.embed_dim
-    w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
-    b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
-
-    def split(x):
-        return x.unflatten(-1, (heads, dims // heads)).transpose(1, 2)
-
-    q, k, v = (split(x @ w.T + b) for x, w, b in (
-        (query, w_q, b_q), (kv, w_k, b_k), (kv, w_v, b_v)))
-    weights = (q @ k.transpose(-1, -2) / math.sqrt(dims // heads)).softmax(-1)
-    out = (weights @ v).transpose(1, 2).flatten(2)
-    return attn.out_proj(out)
-
-
-def _post_norm_layer(layer, query, kv):
-    """CMRAN's EncoderLayer/DecoderLayer (eval mode)."""
-    norm1, norm2 = layer.norms
-    fc1, fc2 = layer.ffns[0].layers[0][0], layer.ffns[0].layers[1]
-    x = norm1(query + _attention(layer, query, kv))
-    return norm2(x + fc2(F.relu(fc1(x))))
-
-
-def test_relation_layers_are_cmrans():
-    x, memory = torch.randn(2, 10, 16), torch.randn(2, 10, 16)
-    encoder = relation_layer(16, 4, 32, 0.1, cross=False).eval()
-    assert torch.allclose(encoder(x), _post_norm_layer(encoder, x, x),
-                          atol=1e-5)
-
-    # The CMRA decoder attends to [memory of the other modality; itself].
-    head = build().eval()
-    temporal = head.temporal
-    decoder = temporal.audio_decoder[0]
-    kv = torch.cat([memory, x], 1)
-    assert torch.allclose(
-        temporal._decode(x, memory, temporal.audio_decoder),
-        _post_norm_layer(decoder, x, kv), atol=1e-5)
-
-
 def _itrm(affine, layers, feature):
     feature = affine(feature)
     for layer in layers:
@@ -214,26 +172,11 @@ def test_forward_is_dg_scts_temporal_attention_and_cmbs():
 
 
 def test_gradients_reach_every_parameter():
-    head = build(with_av_interaction=True).train()
+    head = build().train()
     losses = head.loss(feats(), samples())
     sum(losses.values()).backward()
     for name, param in head.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
-
-
-def test_audio_visual_interaction_option_changes_the_fusion():
-    torch.manual_seed(0)
-    plain = build().eval()
-    torch.manual_seed(0)
-    original = build(with_av_interaction=True).eval()
-    assert plain.interactions is None and len(original.interactions) == 2
-    original.load_state_dict(plain.state_dict(), strict=False)
-    inputs = feats()
-    with torch.no_grad():
-        a, b = plain(inputs), original(inputs)
-    # Same temporal part and class activations, other fused features.
-    assert torch.allclose(a['av_logits'], b['av_logits'])
-    assert not torch.allclose(a['event_logits'], b['event_logits'])
 
 
 def _cmbs_parameters(visual=1536, audio=768, v_fc=512, a_fc=128, d=256,
