@@ -13,4 +13,6 @@ model = dict(
     adapter=dict(num_cross_experts=2, num_uni_experts=2, reduction_factor=2,
                  use_bn=False, uni_self_attention='latent',
                  router_noise_std=0.01, load_balance_weight=0.01),
-    head=_base_.avs_tpavi_head_ms3)
+    # The decoder the official forward runs: 1x1 projections to 256
+    # channels (x?_linear_), no reader of fused tokens (paper_reading.md).
+    head=dict(_base_.avs_tpavi_head_ms3, reduction='linear', token_heads=0))

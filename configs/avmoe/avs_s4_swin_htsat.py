@@ -11,4 +11,6 @@ model = dict(
     audio_backbone=dict(clip_seconds=5.0),
     adapter=dict(stages=None, use_bn=False, uni_self_attention='full',
                  router_noise_std=0.01),
-    head=_base_.avs_tpavi_head)
+    # The decoder the official forward runs: 1x1 projections to 256
+    # channels (x?_linear_), no reader of fused tokens (paper_reading.md).
+    head=dict(_base_.avs_tpavi_head, reduction='linear', token_heads=0))

@@ -9,4 +9,6 @@ _base_ = [
 model = dict(
     audio_backbone=dict(clip_seconds=5.0),
     adapter=dict(reduction_factor=2, use_bn=False),
-    head=_base_.avs_tpavi_head_ms3)
+    # The decoder the official forward runs: 1x1 projections to 256
+    # channels (x?_linear_), no reader of fused tokens (paper_reading.md).
+    head=dict(_base_.avs_tpavi_head_ms3, reduction='linear', token_heads=0))

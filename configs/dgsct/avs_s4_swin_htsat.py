@@ -10,4 +10,6 @@ _base_ = [
 model = dict(
     audio_backbone=dict(clip_seconds=5.0),
     adapter=dict(use_bn=False),
-    head=_base_.avs_tpavi_head)
+    # The decoder the official forward runs: 1x1 projections to 256
+    # channels (x?_linear_), no reader of fused tokens (paper_reading.md).
+    head=dict(_base_.avs_tpavi_head, reduction='linear', token_heads=0))

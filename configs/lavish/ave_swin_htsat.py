@@ -1,5 +1,6 @@
-# LAVisH baseline on AVE: adapters inside every block of Swin-V2-L and
-# HTS-AT, gradients through both backbones.
+# LAVisH baseline on AVE (Swin-V2-L + HTS-AT): LAVisH as DG-SCT's code base
+# builds it (DG-SCT's AVE settings: 32 latent tokens, reduction 8, 2 conv
+# groups, batch norm), gradients through both backbones; CMBS head.
 _base_ = [
     '../_base_/models/lavish_swinv2-l_htsat.py',
     '../_base_/models/ave_cmbs_head.py',

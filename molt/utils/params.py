@@ -1,12 +1,13 @@
 """Parameter counts per component: molt's way and the papers' way."""
 from collections import OrderedDict
-from typing import Dict, Iterable, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 from timm.layers import ClassifierHead
 from torch import nn
 
 from molt.models.backbones import HTSAT, SwinV2
+from .peer_decoders import CODEBASE_OF_ADAPTER, TASK_OF_HEAD, decoder_extras
 
 __all__ = [
     'count_parameters', 'paper_count', 'peer_backbone_extras',
@@ -125,42 +126,97 @@ def peer_backbone_extras(backbone: nn.Module) -> Dict[str, nn.Module]:
     return {}
 
 
+def _rule(model: nn.Module) -> Tuple[str, Optional[str], Optional[str]]:
+    """``(rule, codebase, task)``: ``'molt'`` for MoLT's own rows (and
+    Mettle-style, a MoLT configuration; every scheme not in
+    :data:`CODEBASE_OF_ADAPTER`), else the task whose peer loop applies
+    (``'ave'``, ``'avqa'``, ``'avs'``; ``'molt'`` when the head is none of
+    the peers' decoders)."""
+    codebase = CODEBASE_OF_ADAPTER.get(
+        type(getattr(model, 'adapter', None)).__name__)
+    task = TASK_OF_HEAD.get(type(getattr(model, 'head', None)).__name__)
+    if codebase is None or task is None:
+        return 'molt', codebase, task
+    return task, codebase, task
+
+
 def paper_count(model: nn.Module) -> Dict[str, float]:
     """Counts ``model`` the way the papers' tables do.
 
     The peers' scripts print ``trainable / all named parameters x 100``
     with the backbones as their code builds them, i.e. with the modules of
-    :func:`peer_backbone_extras` (frozen) in the total. Two trainable
-    figures are given: everything molt trains, and everything but the task
-    head (docs/en/benchmarks.md explains why the paper's column reads
-    like the latter).
+    :func:`peer_backbone_extras` (frozen) in the total. What counts as
+    trainable differs per task (docs/en/benchmarks.md, "How the peers
+    count"):
+
+    * ``'ave'`` (DG-SCT ``AVE/main_trans.py`` 211-273; AVMoE, LAVisH the
+      same): the adapters and the decoder;
+    * ``'avqa'`` (``AVQA/net_grd_avst/main_avst.py`` 273-312): all but the
+      backbones, plus Swin-V2's LayerNorms (names with ``norm``);
+    * ``'avs'`` (``avs_scripts/avs_s4/train.py`` 145-169): all but
+      Swin-V2, so HTS-AT counts as trainable.
+
+    For DG-SCT's and AVMoE's code bases the decoder's built-but-never-run
+    modules (:func:`~molt.utils.peer_decoders.decoder_extras`) are added
+    to the total and, as the loops count them, to the trainable figure.
+    MoLT's own rows (rule ``'molt'``) count the decoder in the total, not
+    in the trainable share (docs/en/paper_reading.md, "How the paper is
+    read"), with no decoder extras.
 
     Args:
         model: An :class:`~molt.models.AVModel`.
 
     Returns:
-        ``extra`` (parameters added to the backbones), ``total``,
-        ``trainable``, ``trainable_without_head`` (parameters) and
-        ``percent``, ``percent_without_head`` (of ``total``).
+        ``extra`` (parameters added to the backbones), ``total`` (molt's
+        model with them), ``trainable``, ``trainable_without_head``,
+        ``percent``, ``percent_without_head`` (of ``total``); and the
+        figures to compare with the paper's row: ``rule``,
+        ``decoder_extra``, ``paper_total`` (``total`` + ``decoder_extra``),
+        ``paper_trainable`` and ``paper_percent`` (of ``paper_total``).
     """
     rows = count_parameters(model)
-    backbones = {id(m): m for m in (getattr(model, 'visual_backbone', None),
+    visual = getattr(model, 'visual_backbone', None)
+    backbones = {id(m): m for m in (visual,
                                     getattr(model, 'audio_backbone', None))
                  if m is not None}
-    extra = sum(
-        _numel(module.parameters())
-        for backbone in backbones.values()
-        for module in peer_backbone_extras(backbone).values())
+    extras = {
+        key: sum(_numel(module.parameters())
+                 for module in peer_backbone_extras(backbone).values())
+        for key, backbone in backbones.items()
+    }
+    extra = sum(extras.values())
+    rule, codebase, task = _rule(model)
+    with torch.device('meta'):
+        decoder_extra = sum(
+            _numel(module.parameters())
+            for module in decoder_extras(codebase, task).values())
     total = rows['total'][1] + extra
+    paper_total = total + decoder_extra
     trainable = rows['total'][0]
     without_head = trainable - rows['head'][0]
+    if rule == 'molt':
+        paper_trainable = without_head
+    elif rule == 'avqa':
+        paper_trainable = trainable + decoder_extra + sum(
+            p.numel() for name, p in visual.named_parameters()
+            if 'norm' in name)
+    elif rule == 'avs':
+        paper_trainable = paper_total - (_numel(visual.parameters()) +
+                                         extras[id(visual)])
+    else:
+        paper_trainable = trainable + decoder_extra
     return dict(
         extra=extra,
         total=total,
         trainable=trainable,
         trainable_without_head=without_head,
         percent=100.0 * trainable / total,
-        percent_without_head=100.0 * without_head / total)
+        percent_without_head=100.0 * without_head / total,
+        rule=rule,
+        decoder_extra=decoder_extra,
+        paper_total=paper_total,
+        paper_trainable=paper_trainable,
+        paper_percent=100.0 * paper_trainable / paper_total)
 
 
 def strip_pretrained(cfg: Dict) -> Dict:

@@ -58,3 +58,21 @@ def test_uperhead_variant_swaps_only_the_decode_head():
     fpn.model.head.pop('decode_head')
     uper.model.head.pop('decode_head')
     assert fpn.model == uper.model
+
+
+PEERS = [f'{peer}/avs_{subset}_swin_htsat.py' for peer in
+         ('dgsct', 'avmoe', 'lavish') for subset in ('s4', 'ms3')]
+
+
+@pytest.mark.parametrize('name', HTSAT + SHARED + PEERS)
+def test_temporal_gate_is_per_task(name):
+    """The official S4 models fix gamma at 0.05, MS3 reads --gamma
+    (default 0.1)."""
+    head = Config.fromfile(str(CONFIGS / name)).model.head
+    assert head.gate_scale == (0.1 if '_ms3_' in name else 0.05)
+
+
+@pytest.mark.parametrize('name', PEERS)
+def test_peer_decoders_are_what_the_official_forward_runs(name):
+    head = Config.fromfile(str(CONFIGS / name)).model.head
+    assert (head.reduction, head.token_heads) == ('linear', 0)

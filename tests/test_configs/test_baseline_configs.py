@@ -139,3 +139,29 @@ def test_stage_zero_maps_every_token_of_the_other_modality(htsat):
     first = model.adapter.adapters['visual'][0][0]
     assert first.guide.token_proj.weight.shape == (2304, 4096)
     assert first.guide.channel_proj.weight.shape == (192, 96)
+
+
+# The paper's rows (total M, trainable %) that public code reproduces
+# (docs/en/paper_reading.md, "Every row: paper vs molt"); the AVMoE AVS row
+# is its MS3 script's model.
+PAPER_ROWS = {
+    'dgsct/ave_swin_htsat.py': (461.3, 43.6),
+    'dgsct/avqa_swin_htsat.py': (520.2, 50.0),
+    'dgsct/avs_s4_swin_htsat.py': (594.8, 61.5),
+    'dgsct/avs_ms3_swin_htsat.py': (594.8, 61.5),
+    'avmoe/ave_swin_htsat.py': (404.0, 34.9),
+    'avmoe/avqa_swin_htsat.py': (456.6, 42.7),
+    'avmoe/avs_ms3_swin_htsat.py': (501.2, 54.4),
+    'lavish/ave_swin_htsat.py': (374.9, 30.6),
+}
+
+
+@pytest.mark.parametrize('name', sorted(PAPER_ROWS))
+def test_peer_configs_land_on_the_papers_rows(name, htsat):
+    """Counted as the paper counts them (paper_count): within 5 % of the
+    row's total and trainable share."""
+    total, percent = PAPER_ROWS[name]
+    _, _, counts = build_full_size(name, htsat)
+    assert counts['rule'] == Path(name).stem.split('_')[0]  # the task
+    assert counts['paper_total'] == pytest.approx(total * 1e6, rel=0.05)
+    assert counts['paper_percent'] == pytest.approx(percent, rel=0.05)

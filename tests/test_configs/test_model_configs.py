@@ -28,7 +28,32 @@ def test_task_configs_use_the_papers_decoders(name):
     task = Path(name).stem.split('_')[0]
     expected = LIGHT if name.endswith('_light.py') else DECODERS
     assert load(name).model.head.type == expected[task]
-    assert load(name).model.token_norm == dict(type='LN')
+    # LAVisH with HTS-AT is DG-SCT's code base: no trainable token norm.
+    peer_code = name.startswith('lavish/') and 'htsat' in name
+    assert load(name).model.token_norm == (None if peer_code else dict(
+        type='LN'))
+
+
+@pytest.mark.parametrize('task', ['ave', 'avqa', 'avs_s4', 'avs_ms3'])
+def test_lavish_with_htsat_is_dgscts_adapter_without_guidance(task):
+    lavish = load(f'lavish/{task}_swin_htsat.py').model.adapter
+    dgsct = load(f'dgsct/{task}_swin_htsat.py').model.adapter
+    assert lavish.type == 'DGSCTAdapter' and not lavish.guided_attention
+    assert lavish.audio_pooling == 'mean'
+    # DG-SCT's per-task settings.
+    for key in ('num_latents', 'reduction_factor', 'num_groups', 'use_bn'):
+        assert lavish[key] == dgsct[key], key
+    shared = load(f'lavish/{task.split("_")[0]}_swin_shared.py'
+                  ) if not task.startswith('avs') else None
+    if shared is not None:
+        assert shared.model.adapter.type == 'LAVisHAdapter'
+
+
+def test_avmoe_ave_counts_as_the_papers_row():
+    # Full self-attention in the uni-modal experts (the paper's AVE row;
+    # the public AVE script has it off, configs/avmoe/README.md).
+    assert load('avmoe/ave_swin_htsat.py').model.adapter[
+        'uni_self_attention'] == 'full'
 
 
 def test_molt_reads_the_paper_at_full_width():

@@ -328,8 +328,9 @@ def test_damaged_wav_is_named(tmp_path):
 
 def test_short_wav_is_reported(tmp_path, monkeypatch):
     messages = []
-    monkeypatch.setattr('molt.datasets.utils.print_log',
-                        lambda msg, **kwargs: messages.append(msg))
+    for module in ('molt.datasets.utils', 'molt.utils.run_report'):
+        monkeypatch.setattr(f'{module}.print_log',
+                            lambda msg, **kwargs: messages.append(msg))
     root = str(tmp_path)
     write_s4(root)
     write_wav(osp.join(root, 'audio_wav/test/dog/xyz_2.wav'),

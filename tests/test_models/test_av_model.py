@@ -60,6 +60,24 @@ def test_molt_backbone_outputs_carry_no_autograd_history(
     assert all(t.grad_fn is None and not t.requires_grad for t in seen)
 
 
+def test_molt_stage_maps_end_in_the_final_norm_tokens_do_not(
+        build_tiny_model):
+    # MoLT's path (frozen maps for a dense head): the last stage map passes
+    # Swin-V2's final LayerNorm, the tapped tokens the adapter reads do not.
+    model = build_tiny_model(
+        adapter=dict(type='MoLTAdapter', visual_layers=[6, 7], embed_dims=32))
+    frames, audio = torch.randn(2, 3, 32, 32), torch.randn(2, 16000)
+    frozen = model.backbone_features(frames, audio, with_maps=True)
+    raw = model.visual_backbone(frames, [5, 6, 7])
+    for ours, plain in zip(frozen['visual'], raw[1:]):
+        torch.testing.assert_close(ours, plain)
+    maps = [m.flatten(2).transpose(1, 2) for m in frozen['visual_maps']]
+    torch.testing.assert_close(maps[2], raw[0])
+    torch.testing.assert_close(
+        maps[3], model.visual_backbone.forward_final_norm(raw[2]))
+    assert not torch.allclose(maps[3], raw[2], atol=1e-3)
+
+
 def test_lavish_backbone_outputs_are_in_the_graph(build_tiny_model, batch):
     model = build_tiny_model(adapter=dict(type='LAVisHAdapter'))
     for param in model.adapter.parameters():

@@ -89,3 +89,125 @@ def test_full_size_molt_ave_config_without_checkpoints(capsys):
     assert paper['total'] == pytest.approx(290.3e6, rel=0.1)
     out = capsys.readouterr().out
     assert 'trainable (M)' in out and "the papers' way" in out
+
+
+# -- the peers' per-task counting rules (paper_count) ----------------------
+TINY_DGSCT = dict(type='DGSCTAdapter', num_latents=2, reduction_factor=2,
+                  visual_pooling='mean', audio_pooling='mean')
+TINY_HEADS = dict(
+    ave=dict(type='CMBSHead', visual_fc_dims=16, audio_fc_dims=8,
+             d_model=16, ffn_dims=32, num_heads=2),
+    avqa=dict(type='STAVQAHead', num_answers=5, vocab_size=20, num_heads=2,
+              match_dims=(12, 8, 4)),
+    avs=dict(type='AVSBenchHead', channels=16, audio_channels=8,
+             token_heads=0, reduction='linear',
+             temporal=dict(d_model=16, ffn_dims=32, num_heads=2),
+             output_channels=(8, 4), mask_size=24, decode_size=32))
+
+
+def _mha(d):
+    return 4 * d * d + 4 * d
+
+
+def _encoder_layer(d=256, ff=1024):
+    """CMRAN's EncoderLayer (DG-SCT nets/models.py): self-attention, two
+    linears, two LayerNorms."""
+    return _mha(d) + (d * ff + ff) + (ff * d + d) + 4 * d
+
+
+def _decoder_layer(d=256, ff=1024):
+    return _encoder_layer(d, ff) + _mha(d)  # + the unused self_attn
+
+
+def test_decoder_extras_from_the_official_shapes():
+    import torch
+
+    from molt.utils.peer_decoders import decoder_extras
+
+    def size(codebase, task):
+        with torch.device('meta'):
+            modules = decoder_extras(codebase, task)
+        return sum(p.numel() for m in modules.values()
+                   for p in m.parameters())
+
+    prototypes = 2 * _encoder_layer() + 2 * _decoder_layer()
+    assert prototypes == 3_685_376
+    ave_avmoe = prototypes + 2 * _mha(256)
+    assert size('avmoe', 'ave') == ave_avmoe == 4_211_712
+    # DG-SCT's CMBS also builds AVInter/VAInter (attention + LayerNorm).
+    assert size('dgsct', 'ave') == ave_avmoe + 2 * (_mha(256) + 512)
+    assert size('dgsct', 'avqa') == (768 * 1536 + 1536) + (1536 * 1536 +
+                                                          1536)
+    aspp = sum(4 * (c * 256 * 9 + 256) for c in (64, 128, 320, 512))
+    linear = sum(i * o + o for i, o in ((192, 64), (384, 128), (768, 320),
+                                        (1536, 512)))
+    cmra = 4 * ((512 * 256 + 256) + (256 * 256 + 256) + 2 * _decoder_layer())
+    res_unit = 2 * (256 * 256 * 9 + 256)
+    pvt_v2_b5 = 81_443_008  # timm pvt_v2_b5 without classifier
+    assert size('avmoe', 'avs') == (pvt_v2_b5 + aspp + linear +
+                                    4 * prototypes + cmra + res_unit)
+    assert size('avmoe', 'avs') == 117_112_512
+    assert size('lavish', 'ave') == size('dgsct', None) == 0
+
+
+def _tiny(build_tiny_model, task, adapter):
+    return build_tiny_model(adapter=adapter,
+                            fusion=dict(type='AvgTokenFusion'),
+                            token_norm=None, head=TINY_HEADS[task])
+
+
+def _numel(module, match=lambda name: True):
+    return sum(p.numel() for name, p in module.named_parameters()
+               if match(name))
+
+
+@pytest.mark.parametrize('task', ['ave', 'avqa', 'avs'])
+def test_peer_rows_follow_their_tasks_loop(build_tiny_model, task):
+    model = _tiny(build_tiny_model, task, TINY_DGSCT)
+    counted = paper_count(model)
+    assert counted['rule'] == task
+    backbones = _numel(model.visual_backbone) + _numel(model.audio_backbone)
+    trainable = _numel(model.adapter) + _numel(model.head)
+    assert counted['trainable'] == trainable
+    assert counted['decoder_extra'] == {
+        'ave': 4_739_072, 'avqa': 3_542_016, 'avs': 117_112_512}[task]
+    total = backbones + trainable + counted['extra']
+    assert counted['total'] == total
+    total += counted['decoder_extra']
+    assert counted['paper_total'] == total
+    if task == 'ave':
+        # The adapters and the decoder (as built) are trainable.
+        expected = trainable + counted['decoder_extra']
+    elif task == 'avqa':
+        # ... plus Swin-V2's LayerNorms (not HTS-AT's).
+        norms = _numel(model.visual_backbone, lambda name: 'norm' in name)
+        assert norms > 0
+        expected = trainable + counted['decoder_extra'] + norms
+    else:
+        # Everything but Swin-V2 (its 22k classifier included): HTS-AT
+        # and its SED head count as trainable.
+        swin_head = 128 * 21841 + 21841
+        expected = total - _numel(model.visual_backbone) - swin_head
+        assert expected == (trainable + counted['decoder_extra'] +
+                            _numel(model.audio_backbone) +
+                            counted['extra'] - swin_head)
+    assert counted['paper_trainable'] == expected
+    assert counted['paper_percent'] == pytest.approx(100 * expected / total)
+
+
+def test_lavish_counts_with_the_loop_but_no_decoder_extras(build_tiny_model):
+    counted = paper_count(
+        _tiny(build_tiny_model, 'ave', dict(type='LAVisHAdapter')))
+    assert counted['rule'] == 'ave' and counted['decoder_extra'] == 0
+    assert counted['paper_trainable'] == counted['trainable']
+
+
+def test_molt_rows_keep_the_decoder_out_of_the_trainable_share(
+        build_tiny_model):
+    model = _tiny(build_tiny_model, 'avs',
+                  dict(type='MoLTAdapter', embed_dims=32))
+    counted = paper_count(model)
+    assert counted['rule'] == 'molt' and counted['decoder_extra'] == 0
+    head = _numel(model.head)
+    assert counted['paper_trainable'] == counted['trainable'] - head
+    assert counted['paper_percent'] == counted['percent_without_head']

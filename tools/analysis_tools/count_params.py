@@ -8,7 +8,11 @@ Example::
 Backbones are built with random weights (no checkpoint or data needed).
 ``--paper-count`` adds the papers' way of counting: the percentage of all
 parameters, with the backbones as the peers' code builds them (Swin-V2's
-ImageNet-22k classifier, HTS-AT's SED head and front-end weights).
+ImageNet-22k classifier, HTS-AT's SED head and front-end weights), and the
+figure to compare with the paper's row: for DG-SCT/AVMoE/LAVisH the
+task's counting loop (with the decoder modules the official code builds
+but never runs, for DG-SCT and AVMoE), for MoLT the decoder in the total
+but not in the trainable share (docs/en/benchmarks.md).
 """
 import argparse
 import json
@@ -18,6 +22,14 @@ from mmengine.config import Config, DictAction
 from molt.registry import MODELS
 from molt.utils import register_all_modules
 from molt.utils.params import count_parameters, paper_count, strip_pretrained
+
+
+#: How each counting rule reads (see molt.utils.params.paper_count).
+RULES = dict(
+    molt="MoLT's rows: decoder in the total, not trainable",
+    ave='AVE loop: adapters + decoder trainable',
+    avqa="AVQA loop: all but the backbones + Swin-V2's norms trainable",
+    avs='AVS loop: all but Swin-V2 trainable')
 
 
 def parse_args(argv=None):
@@ -65,7 +77,12 @@ def format_table(path: str, rows: dict) -> str:
             f'    total {paper["total"] / 1e6:.1f} M; trainable '
             f'{paper["trainable"] / 1e6:.2f} M = {paper["percent"]:.1f} %; '
             f'without the head {paper["trainable_without_head"] / 1e6:.2f} '
-            f'M = {paper["percent_without_head"]:.1f} %'
+            f'M = {paper["percent_without_head"]:.1f} %',
+            f'    as the paper counts this row ({RULES[paper["rule"]]}): '
+            f'total {paper["paper_total"] / 1e6:.1f} M (decoder built, '
+            f'never run: +{paper["decoder_extra"] / 1e6:.2f} M); trainable '
+            f'{paper["paper_trainable"] / 1e6:.2f} M = '
+            f'{paper["paper_percent"]:.1f} %'
         ]
     return '\n'.join(lines)
 

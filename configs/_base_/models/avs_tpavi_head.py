@@ -10,6 +10,11 @@
 # audio_channels=16, token_heads=4, output_channels=(16, 8),
 # temporal=dict(d_model=32, ffn_dims=64, num_heads=4, num_layers=2), and
 # decode_size=64 to decode below the 224 px masks.
+# The temporal gate's scale is per task, as in the official code: S4 fixes
+# `self.gamma = 0.05` (DG-SCT AVS/avs_scripts/avs_s4/model/PVT_AVSModel.py
+# line 450; AVMoE avs_s4/model/PVT_AVSModel_v2.py line 451); MS3 uses
+# `opt.gamma`, default 0.1 (avs_ms3/base_options.py line 77 in both repos;
+# no MS3 train script passes --gamma).
 avs_tpavi_head = dict(
     type='AVSBenchHead',
     channels=256,
@@ -18,8 +23,9 @@ avs_tpavi_head = dict(
     aspp_dilations=(3, 6, 12, 18),
     token_heads=8,
     temporal=dict(d_model=256, ffn_dims=1024, num_heads=4, num_layers=2),
-    gate_scale=0.1,
+    gate_scale=0.05,
     output_channels=(128, 32),
     mask_size=224,
     match_loss_weight=0.0)
-avs_tpavi_head_ms3 = dict(avs_tpavi_head, match_loss_weight=0.5)
+avs_tpavi_head_ms3 = dict(
+    avs_tpavi_head, gate_scale=0.1, match_loss_weight=0.5)

@@ -18,7 +18,12 @@ from molt.utils.fingerprint import weights_hash
 from .pipeline import media_transforms
 from .settings import NO_AUTOCAST
 
-__all__ = ['cache_key']
+__all__ = ['cache_key', 'STAGE_MAPS_FORMAT']
+
+#: What a store's ``visual_maps`` hold; part of the key, so a store written
+#: before the last map passed Swin-V2's final LayerNorm (it was stored raw)
+#: is refused as stale.
+STAGE_MAPS_FORMAT = 'four stage maps, the last through the final LayerNorm'
 
 #: Dataset arguments that do not change what a sample's media hold.
 _DATASET_RUNTIME_KEYS = ('pipeline', 'test_mode', 'lazy_init',
@@ -81,7 +86,8 @@ def cache_key(model_cfg: dict,
         layers=json.dumps(
             dict(visual=model.adapter.layers('visual'),
                  audio=model.adapter.layers('audio'),
-                 stage_maps=model.head.needs_stage_maps)),
+                 stage_maps=(STAGE_MAPS_FORMAT
+                             if model.head.needs_stage_maps else False))),
         data_preprocessor=json.dumps(
             _cfg_dict(model_cfg.get('data_preprocessor')), sort_keys=True,
             default=str),

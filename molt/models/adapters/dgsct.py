@@ -41,6 +41,11 @@ class DGSCTBlockAdapter(nn.Module):
     ``softmax_N(tanh(s))`` ``(B, 1, N)``, with which DG-SCT pools the
     final tokens.
 
+    With ``guided_attention=False`` steps 2-3 are not built and step 4
+    leaves ``x`` as it is: the LAVisH adapter of DG-SCT's code base (its
+    ``VisualAdapter`` without the ``fc_affine_*`` layers, ``AVE/nets/
+    net_trans.py`` 449-457), which returns no pooling map.
+
     Args:
         dims: ``C``.
         num_tokens: ``N``.
@@ -52,6 +57,7 @@ class DGSCTBlockAdapter(nn.Module):
         use_bn: Batch norm in the bottleneck.
         channel_weight: ``alpha`` (authors: 0.3).
         spatial_weight: ``beta`` (authors: 0.05).
+        guided_attention: Build the guided channel/spatial attention.
     """
 
     def __init__(self,
@@ -64,12 +70,18 @@ class DGSCTBlockAdapter(nn.Module):
                  num_groups: int = 2,
                  use_bn: bool = True,
                  channel_weight: float = 0.3,
-                 spatial_weight: float = 0.05):
+                 spatial_weight: float = 0.05,
+                 guided_attention: bool = True):
         super().__init__()
         hidden = dims // 2
         self.guide = OtherModalityProjection(other_tokens, num_tokens,
                                              other_dims, dims)
         self.exchange = LatentTokenExchange(dims, num_latents)
+        self.guided_attention = guided_attention
+        if not guided_attention:
+            self.bottleneck = GatedBottleneck(dims, reduction_factor,
+                                              num_groups, use_bn)
+            return
         self.channel_guide = nn.Linear(dims, dims)
         self.channel_query = nn.Linear(dims, dims)
         self.channel_squeeze = nn.Linear(dims, hidden)
@@ -96,16 +108,20 @@ class DGSCTBlockAdapter(nn.Module):
             F.relu(self.spatial_guide(guide)).unsqueeze(1))
         return channel, spatial
 
-    def forward(self, x: Tensor, other: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor,
+                other: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
         """Args:
             x: ``(B, N, C)`` tokens entering the residual branch.
             other: ``(B, M, C_o)`` tokens of the other modality.
 
         Returns:
-            The update ``(B, N, C)`` and the pooling map ``(B, 1, N)``.
+            The update ``(B, N, C)`` and the pooling map ``(B, 1, N)``
+            (None without ``guided_attention``).
         """
         guide = self.guide(other)
         x = self.exchange(x, guide)
+        if not self.guided_attention:
+            return self.bottleneck(x), None
         channel, spatial = self.attention_maps(x, guide.mean(1))
         alpha, beta = self.channel_weight, self.spatial_weight
         x = x * (alpha * channel + beta * spatial.sigmoid() + 1 - alpha)
@@ -143,6 +159,8 @@ class DGSCTAdapter(PairedBlockScheme):
         use_bn: Batch norm in the bottlenecks (AVE only).
         channel_weight: ``alpha`` of :class:`DGSCTBlockAdapter`.
         spatial_weight: ``beta`` of :class:`DGSCTBlockAdapter`.
+        guided_attention: False drops the dual-guided attention (LAVisH as
+            DG-SCT's code base builds it; pool with ``'mean'``).
         visual_pooling: ``'attention'``, ``'mean'`` or None.
         audio_pooling: Same for audio.
         temporal: Keyword arguments of :class:`TemporalRelationModule`
@@ -166,6 +184,7 @@ class DGSCTAdapter(PairedBlockScheme):
                  use_bn: bool = True,
                  channel_weight: float = 0.3,
                  spatial_weight: float = 0.05,
+                 guided_attention: bool = True,
                  visual_pooling: Optional[str] = 'attention',
                  audio_pooling: Optional[str] = 'attention',
                  temporal: Optional[dict] = None,
@@ -179,6 +198,11 @@ class DGSCTAdapter(PairedBlockScheme):
             audio_pooling=audio_pooling,
             final_norm=final_norm,
             init_cfg=init_cfg)
+        if not guided_attention and 'attention' in (visual_pooling,
+                                                    audio_pooling):
+            raise ValueError(
+                "DGSCTAdapter: pooling='attention' needs guided_attention; "
+                "use 'mean' or None.")
         layouts = self.layouts
 
         def factory(name: str, block: int, other: int) -> nn.Module:
@@ -186,7 +210,8 @@ class DGSCTAdapter(PairedBlockScheme):
             return DGSCTBlockAdapter(
                 mine.dims[block], mine.num_tokens[block], theirs.dims[other],
                 theirs.num_tokens[other], num_latents, reduction_factor,
-                num_groups, use_bn, channel_weight, spatial_weight)
+                num_groups, use_bn, channel_weight, spatial_weight,
+                guided_attention)
 
         self.build_sites(factory)
         self.temporal = None

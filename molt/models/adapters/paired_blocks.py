@@ -68,8 +68,9 @@ class PairedBlockScheme(BaseAdapterScheme):
             ``'mean'`` (one token) or None (all tokens).
         audio_pooling: Same for the audio tokens.
         final_norm: Modalities whose backbone's final (frozen) LayerNorm is
-            applied after the last block, to the final tokens and the last
-            stage map. The peers apply Swin-V2's, not HTS-AT's.
+            applied after the last block to the final tokens. The peers
+            apply Swin-V2's, not HTS-AT's. (The last visual stage map
+            always passes it: :meth:`FrozenSwinBackbone.to_stage_map`.)
     """
 
     #: Runs the backbones itself, with autograd through them.
@@ -245,12 +246,13 @@ class PairedBlockScheme(BaseAdapterScheme):
                 for name, index in blocks.items():
                     states[name] = backbones[name].forward_block(
                         states[name], index)
+            if return_stage_maps:
+                maps.append(
+                    visual_backbone.to_stage_map(states['visual'], stage))
             if stage == self.layouts[deep].num_stages - 1:
                 for name in self.final_norm:
                     states[name] = backbones[name].forward_final_norm(
                         states[name])
-            if return_stage_maps:
-                maps.append(states['visual'].permute(0, 3, 1, 2).contiguous())
         tokens = {name: state.flatten(1, 2) for name, state in states.items()}
         outputs = self.finish(tokens, extras, **kwargs)
         if return_stage_maps:

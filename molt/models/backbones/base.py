@@ -230,6 +230,17 @@ class FrozenSwinBackbone(BaseModule):
         self._check_weights_loaded()
         return self.encoder.norm(x)
 
+    def to_stage_map(self, x: Tensor, stage: int) -> Tensor:
+        """NHWC tokens leaving ``stage`` to the NCHW map dense heads read;
+        the last stage's map passes :meth:`forward_final_norm`, as every
+        official AVSBench decoder reads it (``multi_scale.append(
+        self.swin.norm(f_v))`` for the fourth stage: DG-SCT
+        ``avs_s4/model/PVT_AVSModel.py`` 850-853, AVMoE
+        ``PVT_AVSModel_v2.py`` 873-876, LAVisH ``PVT_AVSModel.py`` 471)."""
+        if stage == self.num_stages - 1:
+            x = self.forward_final_norm(x)
+        return x.permute(0, 3, 1, 2).contiguous()
+
     @staticmethod
     def to_tokens(x: Tensor) -> Tensor:
         """NHWC ``(B, H, W, C)`` to tokens ``(B, H*W, C)``."""
@@ -252,7 +263,9 @@ class FrozenSwinBackbone(BaseModule):
                 subclass).
             out_layers: Flat block indices, negatives allowed.
             return_stage_maps: Also return the last block of every stage as
-                an NCHW map (for dense heads).
+                an NCHW map (for dense heads; the last map through the
+                final LayerNorm, see :meth:`to_stage_map`). The tapped
+                tokens never pass that norm.
 
         Returns:
             A list of ``(B, N, C)`` token tensors in the order of
@@ -280,7 +293,8 @@ class FrozenSwinBackbone(BaseModule):
             if index in wanted:
                 taps[index] = self.to_tokens(x)
             if return_stage_maps and self.is_stage_end(index):
-                maps.append(x.permute(0, 3, 1, 2).contiguous())
+                maps.append(
+                    self.to_stage_map(x, self.layer_stages[index]))
         tokens = [taps[i] for i in indices]
         return (tokens, maps) if return_stage_maps else tokens
 

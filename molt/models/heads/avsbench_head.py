@@ -206,7 +206,7 @@ class AVSBenchHead(BaseAVHead):
        no cross-modal decoders: the peers build them but drop their
        outputs) reads the spatially averaged maps and ``a`` over the ``T``
        frames; ``x_s <- x_s (1 + s g_a^(s))``, then ``a <- a (1 + s
-       mean_s g_v^(s))``, ``s = gate_scale`` (0.1);
+       mean_s g_v^(s))``, ``s = gate_scale`` (S4 0.05, MS3 0.1);
     5. :class:`TPAVI` per stage across the ``T`` frames of the clip;
     6. four :class:`FusionBlock` from the deepest stage up, and AVSBench's
        output convs (``channels -> 128``, 2x up, ``128 -> 32``, ReLU,
@@ -253,7 +253,7 @@ class AVSBenchHead(BaseAVHead):
         temporal: Keyword arguments of the per-stage
             :class:`TemporalRelationModule` (``d_model``, ``ffn_dims``,
             ``num_heads``, ``num_layers``), or None to skip the gating.
-        gate_scale: ``s`` of the gating.
+        gate_scale: ``s`` of the gating (official: S4 0.05, MS3 0.1).
         output_channels: Widths of AVSBench's output convs (128, 32).
         mask_size: ``(H, W)`` (or one int) of the predicted logits; the
             ground-truth masks must have it (AVSBench: 224).

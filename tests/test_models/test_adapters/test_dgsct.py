@@ -155,3 +155,38 @@ def test_in_an_av_model(build_tiny_model, batch):
     sum(losses.values()).backward()
     assert model.adapter.adapters['visual'][0][0].channel_out.weight.grad \
         is not None
+
+
+def test_without_guided_attention_it_is_lavish_as_dgscts_code_has_it(
+        unequal_backbones):
+    """``guided_attention=False``: the guide, the latent exchange and the
+    bottleneck only (no channel/spatial layers, no pooling map); with
+    closed gates the backbones pass through."""
+    visual, audio = unequal_backbones
+    guided = build(unequal_backbones, visual_pooling='mean',
+                   audio_pooling='mean')
+    lavish = build(unequal_backbones, guided_attention=False,
+                   visual_pooling='mean', audio_pooling='mean')
+    block = lavish.adapters['visual'][0][0]
+    assert sorted(name for name, _ in block.named_children()) == [
+        'bottleneck', 'exchange', 'guide']
+    attention = ('channel_guide', 'channel_query', 'channel_squeeze',
+                 'channel_out', 'spatial_query', 'spatial_guide',
+                 'spatial_out')
+    dropped = sum(p.numel() for name, p in guided.named_parameters()
+                  if name.split('.')[-2] in attention)
+    assert dropped > 0
+    assert sum(p.numel() for p in lavish.parameters()) == sum(
+        p.numel() for p in guided.parameters()) - dropped
+    frames, wave = torch.randn(2, 3, 32, 32), torch.randn(2, 16000)
+    out = lavish(frames, wave, visual, audio)
+    torch.testing.assert_close(
+        out['visual'][0],
+        visual.forward_final_norm(visual(frames)[0]).mean(1, keepdim=True))
+    torch.testing.assert_close(out['audio'][0],
+                               audio(wave)[0].mean(1, keepdim=True))
+    open_gates(lavish)
+    update, pooling = block(torch.randn(2, 64, 16), torch.randn(2, 256, 8))
+    assert pooling is None and update.abs().sum() > 0
+    with pytest.raises(ValueError, match='guided_attention'):
+        build(unequal_backbones, guided_attention=False)

@@ -49,12 +49,21 @@ def test_manual_loop_equals_timm_forward_features(tiny_swin_cfg):
 
 def test_stage_maps(tiny_swin_cfg):
     model = build(tiny_swin_cfg)
-    tokens, maps = model(
-        torch.randn(2, 3, 32, 32), out_layers=[1], return_stage_maps=True)
+    x = torch.randn(2, 3, 32, 32)
+    stage_ends = [1, 3, 5, 7]
+    tokens, maps = model(x, out_layers=stage_ends, return_stage_maps=True)
     assert [tuple(m.shape) for m in maps] == [(2, 16, 8, 8), (2, 32, 4, 4),
                                              (2, 64, 2, 2), (2, 128, 1, 1)]
-    # Stage 0's map is block 1's output in NCHW.
-    torch.testing.assert_close(maps[0].flatten(2).transpose(1, 2), tokens[0])
+    as_tokens = [m.flatten(2).transpose(1, 2) for m in maps]
+    # Stages 0-2: the last block's output in NCHW.
+    for ours, tapped in zip(as_tokens[:3], tokens[:3]):
+        torch.testing.assert_close(ours, tapped)
+    # Stage 3: through the final LayerNorm, as the official AVS decoders
+    # read it; the tapped tokens stay raw (as without maps).
+    torch.testing.assert_close(as_tokens[3], model.encoder.norm(tokens[3]))
+    assert not torch.allclose(as_tokens[3], tokens[3], atol=1e-3)
+    raw, = model(x, out_layers=[7])
+    torch.testing.assert_close(tokens[3], raw)
 
 
 def test_frozen_and_always_eval(tiny_swin_cfg):
