@@ -10,6 +10,7 @@ put them together and draw with :mod:`molt.visualization.plots`:
   similarity of the layer-wise tokens of a MoLT model, over a split;
 * :mod:`.layer_features`: token-averaged block outputs, from the backbones
   or a feature cache;
+* :mod:`.probes`: linear probes of block features (ridge regression, mAP);
 * :mod:`.builders`: the model and split data, built as in training;
 * :mod:`.training_logs`: mmengine's JSON logs as series;
 * :mod:`.results`: per-class/type/video breakdowns of test predictions;

@@ -25,8 +25,9 @@ def blank_frame(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def draw_shape(frame: np.ndarray, shape: str, color: Sequence[int],
                center: Tuple[int, int], radius: int) -> np.ndarray:
-    """Draws a filled ``'square'``, ``'disk'`` or ``'triangle'``; returns the
-    boolean mask of its pixels."""
+    """Draws a filled ``'square'``, ``'disk'``, ``'triangle'``,
+    ``'diamond'``, ``'ring'`` or ``'cross'``; returns the boolean mask of its
+    pixels."""
     height, width = frame.shape[:2]
     rows, cols = np.mgrid[:height, :width]
     dy, dx = rows - center[0], cols - center[1]
@@ -37,6 +38,15 @@ def draw_shape(frame: np.ndarray, shape: str, color: Sequence[int],
     elif shape == 'triangle':
         mask = (dy <= radius) & (dy >= -radius) & (
             np.abs(dx) <= (dy + radius) / 2)
+    elif shape == 'diamond':
+        mask = np.abs(dy) + np.abs(dx) <= radius
+    elif shape == 'ring':
+        distance = dy**2 + dx**2
+        mask = (distance <= radius**2) & (distance >= (0.55 * radius)**2)
+    elif shape == 'cross':
+        arm = radius / 3
+        mask = (((np.abs(dy) <= arm) & (np.abs(dx) <= radius)) |
+                ((np.abs(dx) <= arm) & (np.abs(dy) <= radius)))
     else:
         raise ValueError(f'unknown shape {shape!r}')
     frame[mask] = color

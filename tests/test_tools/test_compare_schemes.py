@@ -1,0 +1,52 @@
+"""tools/analysis_tools/compare_schemes.py on a 1-epoch budget."""
+import json
+
+from molt.datasets.synthetic import make_ave
+from molt_testing import load_script
+
+
+def test_two_schemes_one_epoch_table_json_and_plot(tmp_path):
+    root = str(tmp_path / 'ave')
+    make_ave(root, num_videos=dict(train=8, val=4, test=4), frame_size=64)
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+    work_dir = tmp_path / 'compare'
+    argv = ['--schemes', 'molt', 'floor', '--seeds', '0', '--epochs', '1',
+            '--data-root', root, '--work-dir', str(work_dir),
+            '--bench-batch-size', '1']
+    rows = tool.main(argv)
+    assert [row['name'] for row in rows] == ['molt', 'floor']
+    for row in rows:
+        (score, ) = row['scores']
+        assert 0 <= score <= 100 and row['mean'] == score
+        assert row['efficiency']['trainable_params'] > 0
+    assert rows[0]['memory_ratio'] == 1.0 and rows[0]['time_ratio'] == 1.0
+    # The floor has no adapter: fewer trainable parameters than MoLT.
+    assert (rows[1]['efficiency']['trainable_params'] <
+            rows[0]['efficiency']['trainable_params'])
+    saved = json.loads((work_dir / 'comparison.json').read_text())
+    assert [row['name'] for row in saved['rows']] == ['molt', 'floor']
+    assert (work_dir / 'comparison.png').stat().st_size > 0
+    table = (work_dir / 'comparison.md').read_text()
+    assert '| molt |' in table and '| floor |' in table
+    # Finished runs are not repeated: a second call reads result.json.
+    before = (work_dir / 'molt' / 'seed0' / 'result.json').stat().st_mtime
+    tool.main(argv + ['--no-efficiency'])
+    assert (work_dir / 'molt' / 'seed0' /
+            'result.json').stat().st_mtime == before
+
+
+def test_seeds_are_summed_up_as_mean_and_sample_std():
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+    assert tool._mean_std([90.0, 92.0, 97.0]) == (93.0, 3.605551275463989)
+    assert tool._mean_std([90.0]) == (90.0, 0.0)
+
+
+def test_ablation_variants_are_molt_with_one_change():
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+    args = tool.parse_args(['--study', 'stage'])
+    variants = tool.variants(args)
+    assert len(variants) == 6
+    config, options = variants['stage early+late']
+    assert config.endswith('ave_synthetic.py')
+    assert options == ['model.adapter.visual_layers=early+late',
+                       'model.adapter.audio_layers=early+late']
