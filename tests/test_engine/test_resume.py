@@ -18,7 +18,7 @@ from molt.datasets.synthetic import make_ave
 from molt.engine.loops import (ResumableSampler, TrainingInterrupted,
                                enable_sample_seeding)
 from molt.engine.random_state import capture_rng_state
-from molt.engine.runner import latest_checkpoint
+from molt.engine.runner import NothingToResumeError, latest_checkpoint
 from molt_testing import REPO, load_script, runner_options
 
 DEMO = str(REPO / 'configs' / 'demo' / 'ave_synthetic.py')
@@ -174,5 +174,13 @@ def test_latest_checkpoint_skips_stale_pointers_and_damaged_files(tmp_path):
         tmp_path / 'epoch_1.pth')
     assert 'epoch_3.pth' in warnings[0] and 'not found' in warnings[0]
     assert 'epoch_2.pth' in warnings[1] and 'truncated' in warnings[1]
+    # Nothing readable left: stop, naming every file passed over.
     (tmp_path / 'epoch_1.pth').unlink()
+    with pytest.raises(NothingToResumeError) as error:
+        latest_checkpoint(str(tmp_path), logger)
+    assert 'epoch_3.pth' in str(error.value)
+    assert 'epoch_2.pth' in str(error.value)
+    # No checkpoint at all (best files are not resumed from): a first start.
+    for name in ('epoch_2.pth', 'last_checkpoint'):
+        (tmp_path / name).unlink()
     assert latest_checkpoint(str(tmp_path), logger) is None

@@ -170,8 +170,9 @@ def test_ave_converter_lists_mismatched_videos(tmp_path, capsys,
     assert '3 already done' in capsys.readouterr().out
     assert (out / 'mismatched_media.txt').read_text().splitlines() == lines
     messages = []
-    monkeypatch.setattr('molt.datasets.utils.print_log',
-                        lambda msg, **kwargs: messages.append(msg))
+    for module in ('molt.datasets.utils', 'molt.utils.run_report'):
+        monkeypatch.setattr(f'{module}.print_log',
+                            lambda msg, **kwargs: messages.append(msg))
     AVEDataset(ann_file='valSet.txt', data_root=str(out))
     assert any(f'{CORRUPT_ID}: repeats frames and audio' in m
                for m in messages)
