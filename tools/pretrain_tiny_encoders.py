@@ -73,6 +73,7 @@ from molt.analysis.probes import group_maps, ridge_probe
 from molt.datasets.synthetic import common, pretraining
 from molt.registry import MODELS
 from molt.utils.atomic_io import atomic_save, atomic_write_text
+from molt.utils.fingerprint import file_hash
 from molt.utils.frozen_state import fingerprint
 
 # encoder -> (config key, output file)
@@ -115,14 +116,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # -- what is built ---------------------------------------------------------
-def _sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def backbone_config(cfg: Config, encoder: str) -> dict:
     """The config's backbone dict without ``pretrained``, as plain JSON."""
     key = ENCODERS[encoder][0]
@@ -170,7 +163,7 @@ def built_record(path: str, settings: dict) -> dict:
     with open(record_path) as f:
         record = json.load(f)
     if (record.get('settings') != settings
-            or record.get('sha256') != _sha256_file(path)):
+            or record.get('sha256') != file_hash(path)):
         return {}
     return record
 
@@ -400,7 +393,7 @@ def build(encoder: str, path: str, settings: dict, cfg: Config,
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     atomic_save(make(backbone, task.head), path)
     record = dict(
-        settings=settings, file=osp.basename(path), sha256=_sha256_file(path),
+        settings=settings, file=osp.basename(path), sha256=file_hash(path),
         fingerprint=load_back(path, config, backbone),
         classes=list(task.classes), seconds=round(time.time() - started, 1),
         cpu_seconds=round(time.process_time() - cpu, 1),

@@ -1,6 +1,6 @@
-"""Content hashes of module weights.
+"""Content hashes of module weights and of files.
 
-One function, shared by the feature cache (whose key covers the frozen
+:func:`weights_hash` is shared by the feature cache (whose key covers the frozen
 backbones' weights) and the checkpoints (which record the weights of the
 frozen backbones they leave out).
 """
@@ -10,7 +10,7 @@ from typing import Iterable
 import torch
 from torch import nn
 
-__all__ = ['weights_hash']
+__all__ = ['weights_hash', 'file_hash']
 
 
 def weights_hash(modules: Iterable[nn.Module]) -> str:
@@ -32,4 +32,13 @@ def weights_hash(modules: Iterable[nn.Module]) -> str:
             array = tensor.detach().cpu().contiguous().view(-1).view(
                 torch.uint8).numpy()
             digest.update(memoryview(array))
+    return digest.hexdigest()
+
+
+def file_hash(path: str) -> str:
+    """SHA-256 of a file's bytes (hex digest), read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from typing import Dict, Optional, Tuple
 from torch import nn
 
 from molt.registry import DATASETS
-from molt.utils.fingerprint import weights_hash
+from molt.utils.fingerprint import file_hash, weights_hash
 from .pipeline import media_transforms
 from .settings import NO_AUTOCAST
 
@@ -34,14 +34,6 @@ def _cfg_dict(cfg) -> Optional[dict]:
     if cfg is None:
         return None
     return cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
-
-
-def _file_hash(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_key(model_cfg: dict,
@@ -95,7 +87,7 @@ def cache_key(model_cfg: dict,
             media_transforms(dataset_cfg['pipeline']), sort_keys=True,
             default=str),
         dataset=json.dumps(dataset, sort_keys=True, default=str),
-        annotations=_file_hash(ann_file) if osp.isfile(ann_file) else '',
+        annotations=file_hash(ann_file) if osp.isfile(ann_file) else '',
         dtype=dtype,
         autocast=autocast)
     key = hashlib.sha256(
