@@ -20,7 +20,7 @@ from molt.utils import (add_runner_arguments, load_config,
 from molt.utils.config import build_runner
 from molt.utils.tool_exit import run_tool
 from molt.utils.dataset_meta import apply_checkpoint_dataset_meta
-from molt.utils.run_report import format_data_issues
+from molt.utils.run_report import print_data_issues
 
 
 def parse_args(argv=None):
@@ -67,9 +67,7 @@ def main(argv=None):
     apply_checkpoint_dataset_meta(cfg, args.checkpoint)
     runner = build_runner(cfg)
     metrics = runner.test()
-    summary = format_data_issues()
-    if summary:
-        print(summary)
+    print_data_issues()
     print('Test results: ' +
           ', '.join(f'{k}: {v:.2f}' if isinstance(v, float) else f'{k}: {v}'
                     for k, v in metrics.items()))

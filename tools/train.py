@@ -21,7 +21,7 @@ from molt.utils import (add_runner_arguments, load_config,
 from molt.utils.config import build_runner
 from molt.utils.tool_exit import run_tool
 from molt.utils.dataset_meta import fill_head_for_training
-from molt.utils.run_report import format_data_issues
+from molt.utils.run_report import print_data_issues
 
 
 def parse_args(argv=None):
@@ -67,18 +67,12 @@ def main(argv=None):
     try:
         runner.train()
     except TrainingInterrupted as stop:
-        _print_data_issues()
+        print_data_issues()
         print(f'{stop} Continue with: python tools/train.py {args.config} '
               f'--work-dir {runner.work_dir} --resume', file=sys.stderr)
         raise SystemExit(stop.exit_code) from stop
-    _print_data_issues()
+    print_data_issues()
     return runner
-
-
-def _print_data_issues() -> None:
-    summary = format_data_issues()
-    if summary:
-        print(summary, file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -9,11 +9,13 @@ run's log. :func:`report_data_issue` also keeps a one-line summary, and
 they end (:func:`format_data_issues`).
 """
 import logging
-from typing import List
+import sys
+from typing import List, TextIO
 
 from mmengine.logging import print_log
 
-__all__ = ['report_data_issue', 'data_issues', 'format_data_issues']
+__all__ = ['report_data_issue', 'data_issues', 'format_data_issues',
+           'print_data_issues']
 
 _SUMMARIES: List[str] = []
 _LOGGED: set = set()
@@ -48,3 +50,11 @@ def format_data_issues() -> str:
     lines = '\n'.join(f'  - {summary}' for summary in _SUMMARIES)
     return (f'Data problems this run accepted ({len(_SUMMARIES)}; details '
             f'in the log):\n{lines}')
+
+
+def print_data_issues(file: TextIO = sys.stderr) -> None:
+    """Prints :func:`format_data_issues` unless there is nothing to say
+    (the tools call it as they end)."""
+    summary = format_data_issues()
+    if summary:
+        print(summary, file=file)

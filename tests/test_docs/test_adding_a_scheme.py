@@ -23,5 +23,7 @@ def test_the_guide_builds_and_trains_its_scheme(monkeypatch):
     num_layers = model.adapter.layouts['visual'].num_layers
     assert model.adapter.layers('visual') == [num_layers - 2,
                                               num_layers - 1]
-    assert model.visual_fusion is not None
+    # One projection per block read, to the configured width.
+    assert [p.out_features for p in model.adapter.projections['visual']
+            ] == [32, 32]
     assert namespace['total'].requires_grad

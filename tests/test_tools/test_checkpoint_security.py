@@ -156,14 +156,13 @@ def test_resume_with_nothing_readable_stops_and_keeps_every_file(
 
 def test_a_new_run_moves_an_earlier_run_aside(ave_root, tmp_path):
     work_dir = tmp_path / 'work'
-    first = _train([DEMO, '--work-dir', str(work_dir)] +
-                   runner_options(ave_root, max_epochs=1))
+    _train([DEMO, '--work-dir', str(work_dir)] +
+           runner_options(ave_root, max_epochs=1))
     earlier = {
         name: (work_dir / name).read_bytes()
         for name in os.listdir(work_dir) if name.endswith('.pth')
     }
     assert any(name.startswith('best_') for name in earlier)
-    del first
     # The same command again, without --resume: a new run.
     _train([DEMO, '--work-dir', str(work_dir)] +
            runner_options(ave_root, max_epochs=1))

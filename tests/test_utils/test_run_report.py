@@ -1,4 +1,5 @@
 """Data problems are logged as warnings once and summed up at the end."""
+import io
 import logging
 
 from molt.utils import run_report
@@ -19,3 +20,6 @@ def test_reports_are_warnings_kept_once_for_the_summary(monkeypatch):
     text = run_report.format_data_issues()
     assert text.startswith('Data problems this run accepted')
     assert f'  - {summary}' in text
+    printed = io.StringIO()
+    run_report.print_data_issues(printed)
+    assert printed.getvalue() == text + '\n'
