@@ -1,5 +1,6 @@
 # molt's two entry points for a fresh Linux machine with Python 3.11:
-#   make demo   set up .venv, make a synthetic AVE set, train, test
+#   make demo   set up .venv, pretrain the tiny encoders (once), make a
+#               synthetic AVE set, train, test
 #   make test   set up .venv (if needed) and run the test suite
 # PIP_EXTRA passes extra pip options (CI adds --find-links for a prebuilt
 # mmcv wheel; without it pip compiles mmcv, about 11 minutes on 2 cores).
@@ -25,8 +26,9 @@ test: install
 	$(BIN)/python -m pytest tests
 
 # Quick start: a synthetic AVE set in the official layout, MoLT with tiny
-# frozen backbones trained on it, then the test split evaluated.
-demo: install
+# frozen backbones (pretrained on the synthetic world) trained on it, then
+# the test split evaluated.
+demo: pretrained
 	$(BIN)/python tools/dataset_converters/make_synthetic.py --task ave --out data/ave_synthetic
 	$(BIN)/python tools/train.py configs/demo/ave_synthetic.py --work-dir $(DEMO_WORK_DIR)
 	$(BIN)/python tools/test.py configs/demo/ave_synthetic.py $$(ls -t $(DEMO_WORK_DIR)/best_*.pth | head -n 1) --work-dir $(DEMO_WORK_DIR)
@@ -36,6 +38,7 @@ demo: install
 pretrained: install
 	$(BIN)/python tools/pretrain_tiny_encoders.py
 
-# The schemes side by side on the synthetic AVE task (3 seeds).
-compare-schemes: install
-	$(BIN)/python tools/analysis_tools/compare_schemes.py
+# The schemes side by side on the synthetic AVE task (3 seeds, 6 epochs
+# each; docs/en/analysis_tools.md#comparing-schemes).
+compare-schemes: pretrained
+	$(BIN)/python tools/analysis_tools/compare_schemes.py --epochs 6

@@ -1,4 +1,5 @@
 """Shared fixtures: tiny backbone configs that build in milliseconds."""
+import os
 import os.path as osp
 import sys
 
@@ -9,6 +10,31 @@ import molt  # noqa: F401  registers the checkpoint loader
 
 # Makes tests/molt_testing.py importable from the test modules.
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _demo_pretrained_encoders(tmp_path_factory):
+    """The demo configs read their tiny encoders from
+    ``$MOLT_PRETRAINED_DIR`` (default ``data/pretrained``, written by
+    ``make pretrained`` in minutes). Tests point it at encoders pretrained
+    for two steps, built once per session through the same tool, so they
+    load through ``pretrained=`` as the demos do; child processes inherit
+    the variable."""
+    from molt_testing import REPO, load_script
+    out_dir = tmp_path_factory.mktemp('demo_pretrained')
+    tool = load_script('tools/pretrain_tiny_encoders.py')
+    tool.run(tool.parse_args([
+        '--config', str(REPO / 'configs/demo/ave_synthetic.py'),
+        '--out-dir', str(out_dir), '--visual-steps', '2', '--audio-steps',
+        '2', '--batch-size', '2', '--eval-samples', '4', '--probe-samples',
+        '4', '--workers', '0']), report=lambda line: None)
+    previous = os.environ.get('MOLT_PRETRAINED_DIR')
+    os.environ['MOLT_PRETRAINED_DIR'] = str(out_dir)
+    yield out_dir
+    if previous is None:
+        os.environ.pop('MOLT_PRETRAINED_DIR')
+    else:
+        os.environ['MOLT_PRETRAINED_DIR'] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,11 @@
-# Quick start: MoLT with tiny frozen (randomly initialised) backbones on the
-# synthetic AVE set from
+# Quick start: MoLT with tiny frozen backbones on the synthetic AVE set from
 #   python tools/dataset_converters/make_synthetic.py --task ave \
 #       --out data/ave_synthetic
+# The backbones are pretrained on the synthetic world by `make pretrained`
+# (tools/pretrain_tiny_encoders.py writes data/pretrained/; the environment
+# variable MOLT_PRETRAINED_DIR points elsewhere). For random encoders, add
+#   --cfg-options model.visual_backbone.pretrained=None \
+#       model.audio_backbone.pretrained=None
 # Trains in a few minutes on a 2-core CPU; see docs/en/get_started.md.
 _base_ = [
     '../_base_/models/ave_head.py', '../_base_/datasets/ave.py',
@@ -10,6 +14,7 @@ _base_ = [
 
 data_root = 'data/ave_synthetic'
 img_size = 64
+pretrained_dir = '{{$MOLT_PRETRAINED_DIR:data/pretrained}}'
 pipeline = [
     dict(type='LoadFrames'),
     dict(type='ResizeFrames', size=img_size),
@@ -30,11 +35,12 @@ model = dict(
     visual_backbone=dict(
         type='SwinV2', arch=None, img_size=img_size, patch_size=4,
         embed_dim=24, depths=(2, 2, 2, 2), num_heads=(2, 2, 4, 4),
-        window_size=4),
+        window_size=4, pretrained=pretrained_dir + '/tiny_swinv2.pth'),
     audio_backbone=dict(
         type='HTSAT', sample_rate=32000, clip_seconds=1.0, n_mels=16,
         spec_size=64, freq_ratio=4, embed_dim=24, depths=(2, 2, 2, 2),
-        num_heads=(2, 2, 4, 4), window_size=4),
+        num_heads=(2, 2, 4, 4), window_size=4,
+        pretrained=pretrained_dir + '/tiny_htsat.ckpt'),
     adapter=dict(
         type='MoLTAdapter', num_uda=2, num_cda=2, num_latents=4,
         num_heads=2, embed_dims=32, router_hidden_dims=32),

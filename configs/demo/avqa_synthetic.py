@@ -1,5 +1,5 @@
-# Quick start for MUSIC-AVQA: the tiny frozen (randomly initialised) MoLT
-# model of ave_synthetic.py with the AVQA head, on the synthetic set from
+# Quick start for MUSIC-AVQA: the tiny frozen (pretrained) MoLT model of
+# ave_synthetic.py with the AVQA head, on the synthetic set from
 #   python tools/dataset_converters/make_synthetic.py --task avqa \
 #       --out data/avqa_synthetic
 # Trains in a few minutes on a 2-core CPU; compare with the question-only

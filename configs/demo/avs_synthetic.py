@@ -1,5 +1,5 @@
-# Quick start for audio-visual segmentation: the tiny frozen (randomly
-# initialised) MoLT model of ave_synthetic.py with the AVS head, on the
+# Quick start for audio-visual segmentation: the tiny frozen (pretrained)
+# MoLT model of ave_synthetic.py with the AVS head, on the
 # synthetic S4 set from
 #   python tools/dataset_converters/make_synthetic.py --task avs_s4 \
 #       --out data/avs_synthetic

@@ -69,10 +69,14 @@ class HeatmapPanel:
 
 @dataclass
 class Series:
-    """One line of a curve panel: ``label``, ``x`` and ``y`` values."""
+    """One line of a curve panel: ``label``, ``x`` and ``y`` values, and
+    optionally a matplotlib ``color`` and ``linestyle`` (e.g. to pair the
+    lines of one group)."""
     label: str
     x: Sequence[float]
     y: Sequence[float]
+    color: Optional[str] = None
+    linestyle: str = '-'
 
 
 @dataclass
@@ -220,6 +224,7 @@ def curve_figure(panels: Sequence[CurvePanel], title: str,
     for ax, panel in zip(axes, panels):
         for series in panel.series:
             ax.plot(series.x, series.y, label=series.label,
+                    color=series.color, linestyle=series.linestyle,
                     marker='o' if len(series.x) <= 30 else None,
                     markersize=3)
         ax.set_title(panel.title, fontsize=10)

@@ -12,6 +12,24 @@ from molt.utils.benchmark import (BenchmarkError, peak_rss_mb,
 from molt_testing import REPO, load_script
 
 
+def test_cfg_options_change_every_config_measured(tmp_path):
+    from mmengine.config import Config
+    tool = load_script('tools/analysis_tools/benchmark.py')
+    configs = [str(REPO / 'configs' / 'demo' / f'{name}.py')
+               for name in ('ave_synthetic', 'ave_synthetic_lavish')]
+    assert tool.merged_configs(configs, {}, str(tmp_path)) == {
+        c: c for c in configs}
+    paths = tool.merged_configs(
+        configs, {'model.head.hidden_dims': 7}, str(tmp_path))
+    assert list(paths) == configs
+    for config, path in paths.items():
+        assert path != config and path.startswith(str(tmp_path))
+        assert Config.fromfile(path).model.head.hidden_dims == 7
+        # The rest of each config is unchanged.
+        assert (Config.fromfile(path).model.adapter ==
+                Config.fromfile(config).model.adapter)
+
+
 def test_side_by_side_with_the_floor(tmp_path, capsys):
     tool = load_script('tools/analysis_tools/benchmark.py')
     out = tmp_path / 'bench.json'

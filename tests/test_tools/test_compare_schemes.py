@@ -50,3 +50,30 @@ def test_ablation_variants_are_molt_with_one_change():
     assert config.endswith('ave_synthetic.py')
     assert options == ['model.adapter.visual_layers=early+late',
                        'model.adapter.audio_layers=early+late']
+
+
+def test_parallel_schemes_train_from_a_cache_per_variant(tmp_path):
+    from mmengine.config import Config
+
+    from molt.utils import register_all_modules
+    register_all_modules()
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+
+    def hooks(scheme, cached):
+        config = ('configs/demo/ave_synthetic.py' if scheme == 'molt' else
+                  f'configs/demo/ave_synthetic_{scheme}.py')
+        run_dir = tmp_path / scheme / ('cached' if cached else 'plain')
+        path = tool.merged_config(config, [], cached, str(run_dir))
+        return run_dir, [h for h in Config.fromfile(path).custom_hooks
+                         if h['type'] == 'FeatureCacheHook']
+
+    for scheme in ('molt', 'mettle', 'floor'):
+        run_dir, found = hooks(scheme, True)
+        # Its own stores: variants read different blocks, and a store
+        # refuses features of other blocks.
+        assert found == [dict(type='FeatureCacheHook',
+                              cache_dir=str(run_dir / 'feature_cache'))]
+        assert hooks(scheme, False)[1] == []
+    # Sequential schemes run their backbones every step.
+    for scheme in ('lavish', 'dgsct', 'avmoe'):
+        assert hooks(scheme, True)[1] == []

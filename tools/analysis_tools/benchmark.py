@@ -13,16 +13,21 @@ Example::
 
     python tools/analysis_tools/benchmark.py configs/molt/ave_swin_htsat.py \
         configs/lavish/ave_swin_htsat.py --batch-size 4 --device cuda
+
+``--cfg-options`` changes every config alike (e.g. the AVQA heads'
+vocabulary sizes, which a config leaves to the training data); the merged
+configs are measured.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import tempfile
 import time
 from typing import Optional
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 from molt.utils import register_all_modules
 from molt.utils.benchmark import (BenchmarkError, device_name,
@@ -49,7 +54,26 @@ def parse_args(argv=None):
         help='also time each parallel scheme fed from the feature cache')
     parser.add_argument('--out', default='work_dirs/benchmark.json',
                         help='JSON output file')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help='key=value overrides for every config, e.g. '
+        'model.head.num_answers=42 model.head.vocab_size=93')
     return parser.parse_args(argv)
+
+
+def merged_configs(configs, options: dict, out_dir: str) -> dict:
+    """``{config: path measured}``: the configs themselves, or with
+    ``options`` merged, written under ``out_dir``."""
+    if not options:
+        return {config: config for config in configs}
+    paths = {}
+    for index, config in enumerate(configs):
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(options)
+        path = osp.join(out_dir, f'{index}_{osp.basename(config)}')
+        cfg.dump(path)
+        paths[config] = path
+    return paths
 
 
 def backbone_key(config: str) -> str:
@@ -122,23 +146,10 @@ def main(argv=None):
     common = (args.batch_size, args.segments, args.device, args.amp,
               args.iters, args.warmup)
     floors, rows = {}, []
-    for config in args.configs:
-        key = backbone_key(config)
-        if key not in floors:
-            floors[key] = _measure(config, 'floor', common, None)
-            floors[key]['name'] = f'floor ({osp.basename(config)})'
-            rows.append(floors[key])
-        name = osp.splitext(osp.relpath(config, 'configs'))[0]
-        row = _measure(config, 'train', common, floors[key])
-        row['name'] = name
-        rows.append(row)
-        if args.cached and _is_parallel(config):
-            cached = _measure(config, 'cached', common, floors[key])
-            cached['name'] = f'{name} (cached)'
-            if 'error' not in cached and 'error' not in row:
-                cached['speedup_vs_online'] = (row['median_step_ms'] /
-                                               cached['median_step_ms'])
-            rows.append(cached)
+    with tempfile.TemporaryDirectory() as merged_dir:
+        paths = merged_configs(args.configs, args.cfg_options, merged_dir)
+        for config, path in paths.items():
+            rows.extend(_measure_config(config, path, args, common, floors))
     result = dict(
         device=args.device,
         device_name=device_name(args.device),
@@ -147,6 +158,7 @@ def main(argv=None):
         segments=args.segments,
         amp=args.amp,
         iters=args.iters,
+        cfg_options=args.cfg_options,
         date=time.strftime('%Y-%m-%d'),
         rows=rows)
     print(f'{result["device_name"]}, batch {args.batch_size} x '
@@ -158,6 +170,30 @@ def main(argv=None):
             json.dump(result, f, indent=2)
         print(f'written to {args.out}')
     return result
+
+
+def _measure_config(config: str, path: str, args, common: tuple,
+                    floors: dict) -> list:
+    """The rows of one config (measured from ``path``): its floor when its
+    backbones are new, training, and with ``--cached`` the cached step."""
+    rows = []
+    key = backbone_key(path)
+    if key not in floors:
+        floors[key] = _measure(path, 'floor', common, None)
+        floors[key]['name'] = f'floor ({osp.basename(config)})'
+        rows.append(floors[key])
+    name = osp.splitext(osp.relpath(config, 'configs'))[0]
+    row = _measure(path, 'train', common, floors[key])
+    row.update(name=name, config=config)
+    rows.append(row)
+    if args.cached and _is_parallel(path):
+        cached = _measure(path, 'cached', common, floors[key])
+        cached.update(name=f'{name} (cached)', config=config)
+        if 'error' not in cached and 'error' not in row:
+            cached['speedup_vs_online'] = (row['median_step_ms'] /
+                                           cached['median_step_ms'])
+        rows.append(cached)
+    return rows
 
 
 if __name__ == '__main__':

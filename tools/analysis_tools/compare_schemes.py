@@ -16,7 +16,15 @@ Examples::
 
 Every run is ``tools/train.py`` then ``tools/test.py`` in a child process
 (``WORK_DIR/<variant>/seed<N>/``); a run whose test result exists is not
-repeated, so an interrupted comparison continues where it stopped.
+repeated, so an interrupted comparison continues where it stopped. Each
+variant's merged config is written once to ``WORK_DIR/<variant>/config.py``.
+
+The schemes that read the backbones in parallel (MoLT, Mettle-style, the
+floor) train from a feature cache that the seeds of a variant share
+(``WORK_DIR/<variant>/feature_cache``, half precision, filled by the first
+seed's first epoch); the sequential ones (LAVisH, DG-SCT, AVMoE) cannot,
+and run their backbones every step. ``--no-cache`` runs every scheme
+without it.
 """
 import argparse
 import json
@@ -31,6 +39,8 @@ from typing import Dict, List, Tuple
 from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
+from molt.registry import MODELS
+from molt.utils import register_all_modules
 from molt.utils.benchmark import measure_in_child
 from molt.utils.tool_exit import run_tool
 from molt.visualization.plots import Bar, bar_figure, save_figure
@@ -92,6 +102,9 @@ def parse_args(argv=None):
                         "data/<task>_synthetic, written if missing)")
     parser.add_argument('--work-dir', help='default: '
                         'work_dirs/compare_schemes/<task>_<study>')
+    parser.add_argument('--no-cache', action='store_true',
+                        help='run the parallel schemes without the feature '
+                        'cache too')
     parser.add_argument('--no-efficiency', action='store_true',
                         help='skip the memory and step-time measurement')
     parser.add_argument('--bench-batch-size', type=int, default=2,
@@ -184,22 +197,36 @@ def _mean_std(values: List[float]) -> Tuple[float, float]:
     return mean, (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def efficiency(config: str, options: List[str], batch_size: int,
-               work_dir: str) -> dict:
-    """Parameters, peak training memory and step time of one variant
-    (random weights, one synthetic batch, the benchmark's child process;
-    a variant with options is measured from its merged config, written to
-    ``work_dir``)."""
-    path = osp.join(REPO, config)
+def merged_config(config: str, options: List[str], cached: bool,
+                  work_dir: str) -> str:
+    """Writes ``config`` with ``options`` merged to ``work_dir/config.py``
+    and returns its path. With ``cached``, a scheme that reads the
+    backbones in parallel gets the feature cache in
+    ``work_dir/feature_cache`` (its runs read the same blocks of the same
+    data, so they share the stores)."""
+    cfg = Config.fromfile(osp.join(REPO, config))
     if options:
         parser = argparse.ArgumentParser()
         parser.add_argument('--options', nargs='+', action=DictAction)
-        cfg = Config.fromfile(path)
         cfg.merge_from_dict(parser.parse_args(['--options',
                                                *options]).options)
-        path = osp.join(work_dir, 'config.py')
-        cfg.dump(path)
-    return measure_in_child(path, 'train', batch_size, 10, 'cpu', False, 3,
+    if cached and MODELS.get(cfg.model.adapter.type).is_parallel:
+        hooks = [h for h in cfg.get('custom_hooks', [])
+                 if h['type'] != 'FeatureCacheHook']
+        cfg.custom_hooks = hooks + [
+            dict(type='FeatureCacheHook',
+                 cache_dir=osp.join(work_dir, 'feature_cache'))]
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, 'config.py')
+    cfg.dump(path)
+    return path
+
+
+def efficiency(config: str, batch_size: int) -> dict:
+    """Parameters, peak training memory and step time of one variant's
+    merged config (random weights, one synthetic batch through the
+    backbones, the benchmark's child process)."""
+    return measure_in_child(config, 'train', batch_size, 10, 'cpu', False, 3,
                             1)
 
 
@@ -228,26 +255,30 @@ def compare(args) -> List[dict]:
     data_root = osp.abspath(args.data_root or task['data'])
     work_dir = output_dir(args)
     _ensure_data(args.task, data_root)
-    chosen = variants(args)
-    runs = [(name, seed) for name in chosen for seed in args.seeds]
-    scores: Dict[str, List[float]] = {name: [] for name in chosen}
+    register_all_modules()
+    merged = {
+        name: merged_config(config, extra, not args.no_cache,
+                            osp.join(work_dir, re.sub(r'\W+', '_', name)))
+        for name, (config, extra) in variants(args).items()
+    }
+    runs = [(name, seed) for name in merged for seed in args.seeds]
+    scores: Dict[str, List[float]] = {name: [] for name in merged}
     for name, seed in tqdm(runs, desc='training runs', unit='run'):
-        config, extra = chosen[name]
-        run_dir = osp.join(work_dir, re.sub(r'\W+', '_', name), f'seed{seed}')
+        run_dir = osp.join(osp.dirname(merged[name]), f'seed{seed}')
         scores[name].append(
-            train_and_test(config, seed, _data_options(args, data_root) +
-                           extra, run_dir, task['metric']))
+            train_and_test(merged[name], seed, _data_options(args, data_root),
+                           run_dir, task['metric']))
     rows = []
     for name, values in scores.items():
         mean, std = _mean_std(values)
-        rows.append(dict(name=name, config=chosen[name][0],
-                         options=chosen[name][1], scores=values, mean=mean,
-                         std=std))
+        config, options = variants(args)[name]
+        rows.append(dict(name=name, config=config, options=options,
+                         merged_config=merged[name], scores=values,
+                         mean=mean, std=std))
     if not args.no_efficiency:
         for row in tqdm(rows, desc='memory and step time', unit='config'):
-            row['efficiency'] = efficiency(
-                row['config'], row['options'], args.bench_batch_size,
-                osp.join(work_dir, re.sub(r'\W+', '_', row['name'])))
+            row['efficiency'] = efficiency(row['merged_config'],
+                                           args.bench_batch_size)
         base = rows[0]['efficiency']
         for row in rows:
             eff = row['efficiency']

@@ -34,7 +34,8 @@ def check_weights_file(path: str, owner: str) -> str:
             f'{owner}: pretrained weights not found at {path!r}. molt never '
             'downloads weights; put the file there or point `pretrained` at '
             f'it (see {README_SECTION}), or set pretrained=None for a random '
-            'initialisation.')
+            'initialisation. The demos\' tiny encoders are built by `make '
+            'pretrained` (tools/pretrain_tiny_encoders.py).')
     return path
 
 
