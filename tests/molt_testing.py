@@ -144,8 +144,9 @@ def demo_dataset_meta(task: str) -> dict:
 
 def write_demo_checkpoint(config: str, path: str, dataset_meta: dict,
                           seed: int = 0) -> str:
-    """Saves a randomly initialised model of ``config`` (a repository path,
-    e.g. a tiny demo config) as a molt checkpoint whose
+    """Saves an untrained model of ``config`` (a repository path, e.g. a
+    tiny demo config; random adapters and head, the backbones' pretrained
+    files loaded) as a molt checkpoint whose
     ``meta['dataset_meta']`` is ``dataset_meta``; head sizes the config
     leaves None are taken from it."""
     import torch
@@ -160,7 +161,9 @@ def write_demo_checkpoint(config: str, path: str, dataset_meta: dict,
         if value is None:
             cfg.model.head[key] = dataset_meta[key]
     torch.manual_seed(seed)
-    checkpoint = model_checkpoint_state(MODELS.build(cfg.model))
+    model = MODELS.build(cfg.model)
+    model.init_weights()  # the backbones read their pretrained files
+    checkpoint = model_checkpoint_state(model)
     checkpoint['meta'] = dict(dataset_meta=dataset_meta)
     torch.save(checkpoint, path)
     return path

@@ -113,13 +113,15 @@ def test_cached_training_matches_online_training(ave_root, tmp_path):
 
 def build_parts(cfg):
     model = MODELS.build(cfg.model)
+    model.init_weights()  # the backbones read their pretrained files
     dataset_cfg = cfg.train_dataloader.dataset
     dataset = DATASETS.build(dataset_cfg)
     return model, dataset, dataset_cfg
 
 
 @pytest.mark.parametrize('change,part', [
-    (lambda cfg: cfg.model.visual_backbone.update(embed_dim=16),
+    (lambda cfg: cfg.model.visual_backbone.update(embed_dim=16,
+                                                  pretrained=None),
      'backbone_weights'),
     (lambda cfg: cfg.model.adapter.update(visual_layers=[-3, -1]), 'layers'),
     (lambda cfg: cfg.train_dataloader.dataset.pipeline[1].update(size=32),
@@ -150,7 +152,8 @@ def test_same_inputs_reuse_the_store(ave_root, tmp_path):
     torch.manual_seed(0)
     second = prepare_feature_cache(*_args(cfg, tmp_path))
     assert first.key == second.key
-    torch.manual_seed(1)  # other random backbone weights
+    # Other backbone weights: random instead of the pretrained file.
+    cfg.model.visual_backbone.pretrained = None
     with pytest.raises(StaleCacheError, match='backbone_weights'):
         prepare_feature_cache(*_args(cfg, tmp_path))
 

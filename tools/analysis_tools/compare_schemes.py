@@ -261,7 +261,8 @@ def compare(args) -> List[dict]:
                             osp.join(work_dir, re.sub(r'\W+', '_', name)))
         for name, (config, extra) in variants(args).items()
     }
-    runs = [(name, seed) for name in merged for seed in args.seeds]
+    # Seed by seed, so that an interrupted comparison has every variant.
+    runs = [(name, seed) for seed in args.seeds for name in merged]
     scores: Dict[str, List[float]] = {name: [] for name in merged}
     for name, seed in tqdm(runs, desc='training runs', unit='run'):
         run_dir = osp.join(osp.dirname(merged[name]), f'seed{seed}')
