@@ -22,8 +22,8 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     'HeatmapPanel', 'Series', 'CurvePanel', 'HistogramPanel', 'Bar',
-    'heatmap_figure', 'bar_figure', 'curve_figure', 'histogram_figure',
-    'save_figure'
+    'Point', 'heatmap_figure', 'bar_figure', 'curve_figure',
+    'histogram_figure', 'scatter_figure', 'save_figure'
 ]
 
 # Heat maps up to this many rows/columns get their values written in.
@@ -107,6 +107,16 @@ class Bar:
     value: float
     note: str = ''
     group: str = ''
+
+
+@dataclass
+class Point:
+    """One labelled point of a scatter plot, with an optional vertical
+    error bar ``yerr`` (e.g. the std over seeds)."""
+    label: str
+    x: float
+    y: float
+    yerr: float = 0.0
 
 
 def _grid(num_panels: int, panel_size: Tuple[float, float],
@@ -253,6 +263,25 @@ def histogram_figure(panels: Sequence[HistogramPanel], title: str,
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel)
         ax.set_ylabel(panel.ylabel)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def scatter_figure(points: Sequence[Point], title: str, xlabel: str,
+                   ylabel: str, size: Tuple[float, float] = (7.0, 4.5)
+                   ) -> Figure:
+    """Labelled points with their error bars (e.g. accuracy against
+    memory, one point per method, as the papers' efficiency plots)."""
+    fig = Figure(figsize=size, layout='constrained')
+    ax = fig.subplots()
+    for index, point in enumerate(points):
+        ax.errorbar(point.x, point.y, yerr=point.yerr, fmt='o',
+                    color=f'C{index % 10}', capsize=3)
+        ax.annotate(point.label, (point.x, point.y), xytext=(5, 5),
+                    textcoords='offset points', fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
     return fig
 

@@ -43,7 +43,8 @@ from molt.registry import MODELS
 from molt.utils import register_all_modules
 from molt.utils.benchmark import measure_in_child
 from molt.utils.tool_exit import run_tool
-from molt.visualization.plots import Bar, bar_figure, save_figure
+from molt.visualization.plots import (Bar, Point, bar_figure, save_figure,
+                                      scatter_figure)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -289,11 +290,20 @@ def compare(args) -> List[dict]:
 
 
 def plot(rows: List[dict], metric: str, path: str) -> str:
-    bars = [
-        Bar(row['name'], row['mean'], f"{row['mean']:.1f}±{row['std']:.1f}",
-            group='accuracy') for row in rows
-    ]
-    fig = bar_figure(bars, f'{metric}: mean ± std over seeds', metric)
+    """Accuracy (mean ± std over seeds) against peak training memory
+    relative to the first row, one point per variant; bars of the
+    accuracy alone without the efficiency measurement."""
+    if all('memory_ratio' in row for row in rows):
+        points = [Point(row['name'], row['memory_ratio'], row['mean'],
+                        row['std']) for row in rows]
+        fig = scatter_figure(
+            points, f'{metric} (mean ± std over seeds) against memory',
+            f"peak training memory (x {rows[0]['name']})", metric)
+    else:
+        bars = [Bar(row['name'], row['mean'],
+                    f"{row['mean']:.1f}±{row['std']:.1f}", group='accuracy')
+                for row in rows]
+        fig = bar_figure(bars, f'{metric}: mean ± std over seeds', metric)
     return save_figure(fig, path)
 
 
