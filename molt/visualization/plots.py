@@ -277,7 +277,9 @@ def scatter_figure(points: Sequence[Point], title: str, xlabel: str,
     for index, point in enumerate(points):
         ax.errorbar(point.x, point.y, yerr=point.yerr, fmt='o',
                     color=f'C{index % 10}', capsize=3)
-        ax.annotate(point.label, (point.x, point.y), xytext=(5, 5),
+        # Labels alternate above and below, so close points stay legible.
+        ax.annotate(point.label, (point.x, point.y),
+                    xytext=(5, 5 if index % 2 == 0 else -13),
                     textcoords='offset points', fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
