@@ -1,8 +1,18 @@
 """tools/analysis_tools/compare_schemes.py on a 1-epoch budget."""
 import json
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
 
 from molt.datasets.synthetic import make_ave
 from molt_testing import load_script
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_two_schemes_one_epoch_table_json_and_plot(tmp_path):
@@ -77,3 +87,30 @@ def test_parallel_schemes_train_from_a_cache_per_variant(tmp_path):
     # Sequential schemes run their backbones every step.
     for scheme in ('lavish', 'dgsct', 'avmoe'):
         assert hooks(scheme, True)[1] == []
+
+
+def test_sigterm_stops_the_running_child_too(tmp_path):
+    """Killing the comparison with SIGTERM must not leave its current
+    training run behind: the signal is passed on to the child."""
+    child_pid = tmp_path / 'child.pid'
+    sleeper = ('import os, time; '
+               f'open({str(child_pid)!r}, "w").write(str(os.getpid())); '
+               'time.sleep(60)')
+    parent = subprocess.Popen([
+        sys.executable, '-c',
+        'import sys; sys.path.insert(0, "tools/analysis_tools"); '
+        'import compare_schemes; '
+        f'compare_schemes._run([sys.executable, "-c", {sleeper!r}], '
+        f'{str(tmp_path / "child.log")!r})'
+    ], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not child_pid.exists() or not child_pid.read_text():
+        assert time.time() < deadline, 'the child never started'
+        time.sleep(0.1)
+    parent.send_signal(signal.SIGTERM)
+    _, stderr = parent.communicate(timeout=30)
+    assert parent.returncode != 0
+    assert 'Stopped by SIGTERM' in stderr
+    pid = int(child_pid.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

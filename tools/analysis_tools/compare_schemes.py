@@ -31,6 +31,7 @@ import json
 import os
 import os.path as osp
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -127,14 +128,28 @@ def variants(args) -> Dict[str, Tuple[str, List[str]]]:
 
 
 def _run(command: List[str], log: str) -> None:
-    with open(log, 'w') as f:
-        done = subprocess.run(command, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT)
-    if done.returncode != 0:
+    """Runs one child tool; a SIGTERM to this process is passed on to it
+    (``tools/train.py`` then saves a resumable checkpoint) and this tool
+    stops once the child has."""
+    with open(log, 'w') as f, subprocess.Popen(
+            command, cwd=REPO, stdout=f,
+            stderr=subprocess.STDOUT) as child:
+        previous = signal.signal(
+            signal.SIGTERM, lambda signum, _: child.send_signal(signum))
+        try:
+            returncode = child.wait()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    if returncode in (-signal.SIGTERM, 128 + signal.SIGTERM):
+        raise SystemExit(
+            f'Stopped by SIGTERM during {" ".join(command[1:3])} (log: '
+            f'{log}); run the same command again to go on: finished runs '
+            'are not repeated.')
+    if returncode != 0:
         with open(log) as f:
             tail = ''.join(f.readlines()[-15:])
         raise RuntimeError(f'{" ".join(command[1:3])} failed (exit '
-                           f'{done.returncode}); log: {log}\n{tail}')
+                           f'{returncode}); log: {log}\n{tail}')
 
 
 def train_and_test(config: str, seed: int, options: List[str],
