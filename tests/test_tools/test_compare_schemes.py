@@ -1,7 +1,6 @@
 """tools/analysis_tools/compare_schemes.py on a 1-epoch budget."""
 import json
 import os
-import os.path as osp
 import signal
 import subprocess
 import sys
@@ -10,9 +9,7 @@ import time
 import pytest
 
 from molt.datasets.synthetic import make_ave
-from molt_testing import load_script
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from molt_testing import REPO, load_script
 
 
 def test_two_schemes_one_epoch_table_json_and_plot(tmp_path):
@@ -114,3 +111,31 @@ def test_sigterm_stops_the_running_child_too(tmp_path):
     pid = int(child_pid.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_stopped_run_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """Only a run that left ``last_checkpoint`` (a signal stopped it) is
+    trained with ``--resume``; a fresh one starts from scratch."""
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+    commands = []
+
+    def fake_run(command, log):
+        commands.append(command)
+        work_dir = command[command.index('--work-dir') + 1]
+        if command[1] == 'tools/train.py':
+            os.makedirs(work_dir, exist_ok=True)
+            open(os.path.join(work_dir, 'best_ave_accuracy_epoch_1.pth'),
+                 'w').close()
+        else:
+            with open(log, 'w') as f:
+                f.write('Test results: ave/accuracy: 75.00\n')
+
+    monkeypatch.setattr(tool, '_run', fake_run)
+    stopped = tmp_path / 'stopped' / 'seed0'
+    stopped.mkdir(parents=True)
+    (stopped / 'last_checkpoint').write_text(str(stopped / 'epoch_1.pth'))
+    for work_dir in (stopped, tmp_path / 'fresh' / 'seed0'):
+        assert tool.train_and_test('cfg.py', 0, [], str(work_dir),
+                                   'ave/accuracy') == 75.0
+    trains = [c for c in commands if c[1] == 'tools/train.py']
+    assert ['--resume' in c for c in trains] == [True, False]

@@ -16,7 +16,8 @@ Examples::
 
 Every run is ``tools/train.py`` then ``tools/test.py`` in a child process
 (``WORK_DIR/<variant>/seed<N>/``); a run whose test result exists is not
-repeated, so an interrupted comparison continues where it stopped. Each
+repeated and a run stopped by a signal resumes from its checkpoint, so an
+interrupted comparison continues where it stopped. Each
 variant's merged config is written once to ``WORK_DIR/<variant>/config.py``.
 
 The schemes that read the backbones in parallel (MoLT, Mettle-style, the
@@ -144,7 +145,7 @@ def _run(command: List[str], log: str) -> None:
         raise SystemExit(
             f'Stopped by SIGTERM during {" ".join(command[1:3])} (log: '
             f'{log}); run the same command again to go on: finished runs '
-            'are not repeated.')
+            'are not repeated and a stopped one resumes.')
     if returncode != 0:
         with open(log) as f:
             tail = ''.join(f.readlines()[-15:])
@@ -162,7 +163,10 @@ def train_and_test(config: str, seed: int, options: List[str],
             return json.load(f)[metric]
     python = sys.executable
     os.makedirs(osp.dirname(work_dir), exist_ok=True)
-    _run([python, 'tools/train.py', config, '--work-dir', work_dir,
+    # A run stopped by a signal left a resumable checkpoint: go on from it.
+    resume = (['--resume'] if osp.isfile(
+        osp.join(work_dir, 'last_checkpoint')) else [])
+    _run([python, 'tools/train.py', config, '--work-dir', work_dir, *resume,
           '--cfg-options', f'randomness.seed={seed}', *options],
          work_dir + '.train.log')
     best = sorted(name for name in os.listdir(work_dir)
