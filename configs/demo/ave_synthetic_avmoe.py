@@ -1,20 +1,6 @@
-# The quick-start model with AVMoE adapters instead of MoLT (for benchmarks
-# and comparisons on CPU): 1 cross-modal + 1 uni-modal expert mixed per
-# sample in the paired blocks of stages 0 and 2, narrowed to the tiny
-# backbones.
-_base_ = './ave_synthetic.py'
+# The quick-start AVE model with AVMoE adapters instead of MoLT
+# (configs/_base_/models/demo_schemes.py), for benchmarks and
+# tools/analysis_tools/compare_schemes.py on CPU.
+_base_ = ['./ave_synthetic.py', '../_base_/models/demo_schemes.py']
 
-model = dict(
-    adapter=dict(
-        _delete_=True,
-        type='AVMoEAdapter',
-        num_cross_experts=1,
-        num_uni_experts=1,
-        num_latents=4,
-        reduction_factor=4,
-        num_groups=2,
-        router_hidden_dims=(32, 16),
-        stages=(0, 2)),
-    fusion=dict(_delete_=True, type='AvgTokenFusion'),
-    token_norm=None,
-    tor_loss=None)
+model = _base_.avmoe_model

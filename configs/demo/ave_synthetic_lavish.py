@@ -1,9 +1,6 @@
-# The quick-start model with LAVisH adapters instead of MoLT (for
-# benchmarks and comparisons on CPU).
-_base_ = './ave_synthetic.py'
+# The quick-start AVE model with LAVisH adapters instead of MoLT
+# (configs/_base_/models/demo_schemes.py), for benchmarks and
+# tools/analysis_tools/compare_schemes.py on CPU.
+_base_ = ['./ave_synthetic.py', '../_base_/models/demo_schemes.py']
 
-model = dict(
-    adapter=dict(_delete_=True, type='LAVisHAdapter', reduction_factor=4,
-                 num_latents=2),
-    fusion=dict(_delete_=True, type='AvgTokenFusion'),
-    tor_loss=None)
+model = _base_.lavish_model

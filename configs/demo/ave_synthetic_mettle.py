@@ -1,9 +1,7 @@
-# The quick-start model with the Mettle-style scheme (parallel uni-modal
-# distillers on every block, averaged).
-_base_ = './ave_synthetic.py'
+# The quick-start AVE model with the Mettle-style scheme (parallel uni-modal distillers on every
+# block, averaged)
+# (configs/_base_/models/demo_schemes.py), for benchmarks and
+# tools/analysis_tools/compare_schemes.py on CPU.
+_base_ = ['./ave_synthetic.py', '../_base_/models/demo_schemes.py']
 
-model = dict(
-    adapter=dict(visual_layers='all', audio_layers='all', num_uda=1,
-                 num_cda=0),
-    fusion=dict(_delete_=True, type='AvgTokenFusion'),
-    tor_loss=None)
+model = _base_.mettle_model

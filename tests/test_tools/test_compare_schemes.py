@@ -59,6 +59,28 @@ def test_ablation_variants_are_molt_with_one_change():
                        'model.adapter.audio_layers=early+late']
 
 
+@pytest.mark.parametrize('task', ['ave', 'avs', 'avqa'])
+def test_every_scheme_has_a_config_per_task(task):
+    """Each scheme's config is the task's MoLT demo with that scheme's
+    adapter: the same head and test data, another adapter."""
+    from mmengine.config import Config
+    tool = load_script('tools/analysis_tools/compare_schemes.py')
+    variants = tool.variants(tool.parse_args(['--task', task]))
+    assert sorted(variants) == sorted(tool.SCHEMES)
+    molt = Config.fromfile(str(REPO / variants['molt'][0]))
+    adapters = set()
+    for name, (config, options) in variants.items():
+        cfg = Config.fromfile(str(REPO / config))
+        assert options == []
+        assert cfg.model.head == molt.model.head, name
+        assert cfg.test_dataloader == molt.test_dataloader, name
+        adapters.add((cfg.model.adapter.type,
+                      cfg.model.adapter.get('num_cda')))
+    # MoLT, Mettle-style (MoLT's adapter without CDAs), LAVisH, DG-SCT,
+    # AVMoE, the floor.
+    assert len(adapters) == 6
+
+
 def test_parallel_schemes_train_from_a_cache_per_variant(tmp_path):
     from mmengine.config import Config
 

@@ -14,6 +14,10 @@ Examples::
     python tools/analysis_tools/compare_schemes.py --study stage   # Tab. 4
     python tools/analysis_tools/compare_schemes.py --task avs
 
+The scheme configs are ``configs/demo/<task>_synthetic[_<scheme>].py``:
+the task's MoLT demo with the scheme's model override from
+``configs/_base_/models/demo_schemes.py``.
+
 Every run is ``tools/train.py`` then ``tools/test.py`` in a child process
 (``WORK_DIR/<variant>/seed<N>/``); a run whose test result exists is not
 repeated and a run stopped by a signal resumes from its checkpoint, so an

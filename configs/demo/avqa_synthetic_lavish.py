@@ -1,0 +1,6 @@
+# The quick-start MUSIC-AVQA model with LAVisH adapters instead of MoLT
+# (configs/_base_/models/demo_schemes.py), for benchmarks and
+# tools/analysis_tools/compare_schemes.py on CPU.
+_base_ = ['./avqa_synthetic.py', '../_base_/models/demo_schemes.py']
+
+model = _base_.lavish_model
