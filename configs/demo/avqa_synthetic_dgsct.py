@@ -4,3 +4,7 @@
 _base_ = ['./avqa_synthetic.py', '../_base_/models/demo_schemes.py']
 
 model = _base_.dgsct_model
+
+# The adapters sit inside the backbones, which then run with gradients:
+# no feature cache (the MoLT demo's FeatureCacheHook is left out).
+custom_hooks = [dict(type='VocabularyHook')]

@@ -64,6 +64,10 @@ def test_every_scheme_has_a_config_per_task(task):
     """Each scheme's config is the task's MoLT demo with that scheme's
     adapter: the same head and test data, another adapter."""
     from mmengine.config import Config
+
+    from molt.registry import MODELS
+    from molt.utils import register_all_modules
+    register_all_modules()
     tool = load_script('tools/analysis_tools/compare_schemes.py')
     variants = tool.variants(tool.parse_args(['--task', task]))
     assert sorted(variants) == sorted(tool.SCHEMES)
@@ -76,6 +80,10 @@ def test_every_scheme_has_a_config_per_task(task):
         assert cfg.test_dataloader == molt.test_dataloader, name
         adapters.add((cfg.model.adapter.type,
                       cfg.model.adapter.get('num_cda')))
+        # Only a parallel scheme's frozen features can be cached.
+        hooks = {hook['type'] for hook in cfg.get('custom_hooks', [])}
+        if not MODELS.get(cfg.model.adapter.type).is_parallel:
+            assert 'FeatureCacheHook' not in hooks, name
     # MoLT, Mettle-style (MoLT's adapter without CDAs), LAVisH, DG-SCT,
     # AVMoE, the floor.
     assert len(adapters) == 6
