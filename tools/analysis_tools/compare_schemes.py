@@ -234,12 +234,16 @@ def merged_config(config: str, options: List[str], cached: bool,
         parser.add_argument('--options', nargs='+', action=DictAction)
         cfg.merge_from_dict(parser.parse_args(['--options',
                                                *options]).options)
+    # The tool decides about the cache, not the demo config (the AVQA demo
+    # brings its own FeatureCacheHook): none without ``cached``, one per
+    # variant with it.
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h['type'] != 'FeatureCacheHook']
     if cached and MODELS.get(cfg.model.adapter.type).is_parallel:
-        hooks = [h for h in cfg.get('custom_hooks', [])
-                 if h['type'] != 'FeatureCacheHook']
-        cfg.custom_hooks = hooks + [
+        hooks.append(
             dict(type='FeatureCacheHook',
-                 cache_dir=osp.join(work_dir, 'feature_cache'))]
+                 cache_dir=osp.join(work_dir, 'feature_cache')))
+    cfg.custom_hooks = hooks
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, 'config.py')
     cfg.dump(path)
