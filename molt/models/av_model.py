@@ -3,7 +3,7 @@ from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModel
-from torch import Tensor
+from torch import Tensor, nn
 
 from molt.registry import MODELS
 from molt.structures import AVDataSample
@@ -29,6 +29,12 @@ class AVModel(BaseModel):
     * a sequential scheme (:class:`LAVisHAdapter`) drives the backbones
       itself with adapters inside the blocks, with gradients through them.
 
+    ``feature_norm`` (optional, parallel schemes only) standardises each
+    channel of each frozen layer the adapter reads, before it reads it. A
+    frozen encoder's channels can differ in scale by orders of magnitude
+    (Swin-V2's post-norm blocks leave their residual streams unnormalised),
+    and the adapters' input LayerNorms, per token, do not even them out.
+
     One ``fusion`` per modality (built from the same config) weighs the
     layer-wise tokens into one token set, ``token_norm`` (a LayerNorm by
     default, one per modality) normalises it, and the ``head`` solves the
@@ -51,9 +57,14 @@ class AVModel(BaseModel):
         audio_frontend: Config of a waveform-to-image module run before the
             audio encoder (required when sharing).
         fusion: Config of the layer-token fusion.
-        token_norm: Config of a LayerNorm (mmcv ``build_norm_layer``,
-            ``dict(type='LN')``) applied to each fused token of each
-            modality, or None for none.
+        feature_norm: Config of a per-channel norm of each frozen layer a
+            parallel scheme reads (one per layer and modality, see
+            :func:`~molt.models.utils.build_token_norm`; e.g.
+            ``dict(type='BN1d', affine=False)``), or None for none.
+        token_norm: Config of the norm applied to each modality's fused
+            tokens: ``dict(type='LN')`` per token, ``dict(type='BN1d')``
+            per channel over the batch's tokens
+            (:func:`~molt.models.utils.build_token_norm`), or None.
         tor_loss: Config of the token-orthogonality loss, or None.
         data_preprocessor: Config of the data preprocessor.
     """
@@ -65,6 +76,7 @@ class AVModel(BaseModel):
                  audio_backbone: Optional[dict] = None,
                  audio_frontend: Optional[dict] = None,
                  fusion: dict = dict(type='MLPTokenFusion'),
+                 feature_norm: Optional[dict] = None,
                  token_norm: Optional[dict] = dict(type='LN'),
                  tor_loss: Optional[dict] = None,
                  data_preprocessor: dict = dict(type='AVDataPreprocessor'),
@@ -93,6 +105,21 @@ class AVModel(BaseModel):
                 f'model.adapter: {type(self.adapter).__name__} is not an '
                 'adapter scheme; a scheme subclasses BaseAdapterScheme '
                 '(molt/models/adapters/base.py).')
+        self.feature_norm = None
+        if feature_norm is not None:
+            if not self.adapter.is_parallel:
+                raise ValueError(
+                    f'model.feature_norm={feature_norm!r} normalises the '
+                    'frozen features a parallel scheme reads, but '
+                    f'{type(self.adapter).__name__} runs inside the '
+                    'backbones: set model.feature_norm=None.')
+            self.feature_norm = nn.ModuleDict({
+                name: nn.ModuleList(
+                    build_token_norm(feature_norm, layouts[name].dims[layer],
+                                     'model.feature_norm')
+                    for layer in self.adapter.layers(name))
+                for name in MODALITIES
+            })
         out_dims = self.adapter.out_dims
         for name in MODALITIES:
             fusion_cfg = fill_config(
@@ -190,7 +217,8 @@ class AVModel(BaseModel):
         if self.adapter.is_parallel:
             if 'features' not in inputs:
                 frozen = self.backbone_features(frames, audio, with_maps)
-            tokens = self.adapter(frozen['visual'], frozen['audio'])
+            tokens = self.adapter(*(self._normalise_features(
+                name, frozen[name]) for name in MODALITIES))
             maps = frozen.get('visual_maps')
         else:
             tokens = self.adapter(
@@ -212,6 +240,16 @@ class AVModel(BaseModel):
         if maps is not None:
             feats['visual_maps'] = [m.unflatten(0, (batch, steps)) for m in maps]
         return feats
+
+    def _normalise_features(self, modality: str,
+                            layers: List[Tensor]) -> List[Tensor]:
+        """``feature_norm`` on each frozen layer ``(B*T, N, C_l)``."""
+        if self.feature_norm is None:
+            return layers
+        return [
+            norm(tokens)
+            for norm, tokens in zip(self.feature_norm[modality], layers)
+        ]
 
     def forward(self,
                 inputs: Dict[str, Tensor],

@@ -18,7 +18,7 @@ __all__ = [
 COMPONENTS = (
     ('visual backbone', ('visual_backbone', )),
     ('audio backbone', ('audio_backbone', 'audio_frontend')),
-    ('adapter', ('adapter', )),
+    ('adapter', ('feature_norm', 'adapter')),
     ('fusion', ('visual_fusion', 'audio_fusion', 'visual_token_norm',
                 'audio_token_norm')),
     ('head', ('head', )),

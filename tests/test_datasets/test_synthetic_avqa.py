@@ -3,6 +3,7 @@ pixels and the sound (checked from the files, not from the generator)."""
 import json
 import os
 import os.path as osp
+from collections import Counter, defaultdict
 
 import numpy as np
 import pytest
@@ -38,10 +39,16 @@ def heard(wave, rate):
     }
 
 
+def named(info):
+    """Instruments the question names."""
+    return [k for k, name in enumerate(INSTRUMENTS)
+            if name in info['question_text']]
+
+
 def expected_answer(info, frame, sounding):
     """The answer read off the first frame and the wav."""
     kind, text = info['question_type'], info['question_text']
-    named = [k for k, name in enumerate(INSTRUMENTS) if name in text]
+    named_ = named(info)
     square = (2 * (len(frame) // 9) + 1)**2
     if kind == 'Audio/Counting':
         return NUMBERS[len(sounding)]
@@ -49,14 +56,14 @@ def expected_answer(info, frame, sounding):
         visible = [k for k in sounding if seen(frame, k)[0] > 20]
         return 'left' if seen(frame, visible[0])[1] < len(frame) / 2 \
             else 'right'
-    pixels, column = seen(frame, named[0])
+    pixels, column = seen(frame, named_[0])
     if kind == 'Visual/Counting':
         return NUMBERS[round(pixels / square)]
     if kind == 'Visual/Location':
         side = 'left' if column < len(frame) / 2 else 'right'
         return 'yes' if text.split(' the ')[2].startswith(side) else 'no'
     assert kind == 'Audio-Visual/Existential'
-    return 'yes' if pixels > 20 and named[0] in sounding else 'no'
+    return 'yes' if pixels > 20 and named_[0] in sounding else 'no'
 
 
 def test_layout_and_answers_follow_the_media(root):
@@ -84,6 +91,32 @@ def test_layout_and_answers_follow_the_media(root):
         assert loaded['num_repeated_frames'] > 0
         answer = expected_answer(info, loaded['frames'][0], heard(wave, rate))
         assert answer == info['answer'], info
+
+
+def test_every_valid_question_is_asked(root):
+    """Per video: how many of each instrument it shows and of one it does
+    not show; how many sound, once; whether each seen-and-heard
+    instrument plays, and as many (at least one) of the others as there
+    are."""
+    dataset = MusicAVQADataset(data_root=root)
+    by_video = defaultdict(list)
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        by_video[info['video_id']].append(info)
+    for infos in by_video.values():
+        frame = LoadFrames()(dict(infos[0]))['frames'][0]
+        shown = {k for k in range(len(INSTRUMENTS)) if seen(frame, k)[0] > 20}
+        kinds = Counter(info['question_type'] for info in infos)
+        assert kinds['Audio/Counting'] == 1
+        counted = [named(info)[0] for info in infos
+                   if info['question_type'] == 'Visual/Counting']
+        assert len(counted) == len(set(counted)) == len(shown) + 1
+        assert shown < set(counted)
+        playing = Counter(info['answer'] for info in infos
+                          if info['question_type'] ==
+                          'Audio-Visual/Existential')
+        others = len(INSTRUMENTS) - playing['yes']
+        assert playing['no'] == min(max(1, playing['yes']), others)
 
 
 def test_question_only_baselines_are_imperfect(root):

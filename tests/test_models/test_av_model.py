@@ -133,9 +133,97 @@ def test_fused_tokens_reach_the_head_normalised(build_tiny_model, batch):
     assert isinstance(raw.visual_token_norm, torch.nn.Identity)
 
 
-def test_token_norm_must_be_a_layer_norm(build_tiny_model):
-    with pytest.raises(ValueError, match='model.token_norm.*BatchNorm1d'):
-        build_tiny_model(token_norm=dict(type='BN1d'))
+def test_token_norm_must_read_channels_last(build_tiny_model):
+    """A 2-D BatchNorm would read ``(..., C)`` tokens along the wrong
+    axis; the error names the field."""
+    with pytest.raises(ValueError, match='model.token_norm.*BatchNorm2d'):
+        build_tiny_model(token_norm=dict(type='BN'))
+    with pytest.raises(ValueError, match='model.feature_norm.*momentun'):
+        build_tiny_model(feature_norm=dict(type='BN1d', momentun=0.1))
+
+
+def per_channel_moments(tokens):
+    flat = tokens.reshape(-1, tokens.shape[-1])
+    return flat.mean(0), flat.var(0, unbiased=False)
+
+
+def test_batch_norm_token_norm_standardises_each_channel(
+        build_tiny_model, batch):
+    """``token_norm=dict(type='BN1d')``: in training each channel of the
+    fused tokens has zero mean and unit variance over the batch's tokens
+    (not per token), and the running statistics are what test time
+    uses."""
+    model = build_tiny_model(token_norm=dict(type='BN1d'))
+    data = model.data_preprocessor(batch, True)
+    model.train()
+    feats = model.extract_feat(data['inputs'])
+    for name in ('visual', 'audio'):
+        mean, var = per_channel_moments(feats[name])
+        torch.testing.assert_close(mean, torch.zeros_like(mean), atol=1e-5,
+                                   rtol=0)
+        torch.testing.assert_close(var, torch.ones_like(var), atol=1e-3,
+                                   rtol=0)
+        assert not torch.allclose(feats[name].mean(-1),
+                                  torch.zeros(feats[name].shape[:-1]),
+                                  atol=1e-3)
+        norm = getattr(model, f'{name}_token_norm')
+        assert norm.num_batches_tracked == 1 and norm.running_var.ne(1).all()
+    model.eval()
+    raw = build_tiny_model(token_norm=None).eval()
+    raw.load_state_dict(model.state_dict(), strict=False)
+    tokens = model.extract_feat(data['inputs'])['visual']
+    expected = raw.extract_feat(data['inputs'])['visual']
+    norm = model.visual_token_norm
+    expected = ((expected - norm.running_mean) /
+                (norm.running_var + norm.eps).sqrt() * norm.weight + norm.bias)
+    torch.testing.assert_close(tokens, expected)
+
+
+def test_feature_norm_standardises_what_the_adapter_reads(
+        build_tiny_model, batch):
+    """``feature_norm=dict(type='BN1d', affine=False)``: one norm per
+    tapped layer and modality; the adapter reads each frozen layer with
+    every channel standardised over the batch's tokens, whether the
+    backbones run or cached features are fed."""
+    model = build_tiny_model(feature_norm=dict(type='BN1d', affine=False))
+    for name in ('visual', 'audio'):
+        norms = model.feature_norm[name]
+        assert len(norms) == len(model.adapter.layers(name))
+        assert not list(norms.parameters())
+    read = []
+    model.adapter.register_forward_hook(
+        lambda module, args, out: read.append(args))
+    data = model.data_preprocessor(batch, True)
+    model.train()
+    model.extract_feat(data['inputs'])
+    inputs = data['inputs']
+    frozen = model.backbone_features(inputs['frames'].flatten(0, 1),
+                                     inputs['audio'].flatten(0, 1))
+    for layers, raw in zip(read[0], (frozen['visual'], frozen['audio'])):
+        assert len(layers) == len(raw) == 2
+        for tokens, raw_tokens in zip(layers, raw):
+            mean, var = per_channel_moments(tokens)
+            torch.testing.assert_close(mean, torch.zeros_like(mean),
+                                       atol=1e-4, rtol=0)
+            torch.testing.assert_close(var, torch.ones_like(var),
+                                       atol=1e-2, rtol=0)
+            assert not torch.allclose(per_channel_moments(raw_tokens)[1],
+                                      torch.ones_like(var), atol=0.1)
+    fed = dict(features={
+        name: [t.unflatten(0, inputs['frames'].shape[:2]) for t in tensors]
+        for name, tensors in frozen.items()
+    })
+    model.extract_feat(fed)
+    for live, cached in zip(read[0], read[1]):
+        for live_tokens, cached_tokens in zip(live, cached):
+            torch.testing.assert_close(live_tokens, cached_tokens)
+
+
+def test_feature_norm_needs_a_parallel_scheme(build_tiny_model):
+    with pytest.raises(ValueError, match='model.feature_norm.*LAVisH'):
+        build_tiny_model(
+            adapter=dict(type='LAVisHAdapter'),
+            feature_norm=dict(type='BN1d', affine=False))
 
 
 def test_fusion_is_swapped_by_config(build_tiny_model, batch):

@@ -17,8 +17,10 @@ Questions, in MUSIC-AVQA's format (``<Object>``/``<LR>`` placeholders):
 * ``Visual/Counting`` "How many <Object> are in the video?";
 * ``Visual/Location`` "Is the <Object> on the <LR> side of the video?".
 
-Answers are balanced given the question, so a model that does not look or
-listen stays near the question-only baselines of :func:`baselines`.
+Every valid question is asked about every video (about eight per video;
+see :func:`_questions`). Answers are near balanced given the question, so a
+model that does not look or listen stays near the question-only baselines
+of :func:`baselines`.
 """
 import json
 import math
@@ -65,40 +67,44 @@ def _scene(rng: np.random.Generator) -> dict:
 
 
 def _questions(scene: dict, rng: np.random.Generator) -> List[dict]:
-    """The scene's questions: ``type``, ``question_content``,
-    ``templ_values`` and ``anser`` (decoded)."""
+    """Every valid question about the scene: ``type``,
+    ``question_content``, ``templ_values`` and ``anser`` (decoded).
+
+    * Audio-Visual/Existential: each playing visible instrument (yes) and
+      as many others (no);
+    * Audio/Counting: once;
+    * Visual/Counting: each visible instrument and one absent one (zero);
+    * Visual/Location: each instrument seen once, on both sides (yes/no);
+    * Audio-Visual/Location: when exactly one visible instrument sounds.
+
+    Each video thus trains every object question it can answer, about
+    eight per video; a question and its answer never depend on which
+    other questions were drawn.
+    """
     counts = Counter(k for k, _, _ in scene['visible'])
     sounding = set(scene['sounding'])
     playing = [k for k in counts if k in sounding]
     not_playing = [k for k in range(len(INSTRUMENTS)) if k not in playing]
-    exists = bool(playing) and rng.random() < 0.5
-    target = int(rng.choice(playing if exists else not_playing))
-    questions = [
-        (('Audio-Visual', 'Existential'),
-         'Is the <Object> in the video playing?', [INSTRUMENTS[target]],
-         'yes' if exists else 'no'),
-        (('Audio', 'Counting'),
-         'How many instruments are sounding in the video?', [],
-         NUMBERS[len(sounding)]),
-    ]
-    by_count = defaultdict(list)
-    for k in range(len(INSTRUMENTS)):
-        by_count[counts[k]].append(k)
-    # 'two' is rarer than 'zero'/'one': ask for it whenever it exists.
-    number = 2 if 2 in by_count and rng.random() < 0.5 else int(
-        rng.choice(sorted(n for n in by_count if n < 2)))
-    target = int(rng.choice(by_count[number]))
-    questions.append((('Visual', 'Counting'),
-                      'How many <Object> are in the video?',
-                      [INSTRUMENTS[target]], NUMBERS[number]))
-    single = [(k, col) for k, _, col in scene['visible'] if counts[k] == 1]
-    if single:
-        target, column = single[int(rng.integers(len(single)))]
-        side = int(rng.integers(2))
-        questions.append((('Visual', 'Location'),
-                          'Is the <Object> on the <LR> side of the video?',
-                          [INSTRUMENTS[target], SIDES[side]],
-                          'yes' if side == column else 'no'))
+    silent = rng.permutation(not_playing)[:max(1, len(playing))]
+    questions = [(('Audio-Visual', 'Existential'),
+                  'Is the <Object> in the video playing?', [INSTRUMENTS[k]],
+                  'yes' if k in playing else 'no')
+                 for k in [*playing, *(int(k) for k in silent)]]
+    questions.append((('Audio', 'Counting'),
+                      'How many instruments are sounding in the video?', [],
+                      NUMBERS[len(sounding)]))
+    absent = [k for k in range(len(INSTRUMENTS)) if counts[k] == 0]
+    for k in [*counts, int(rng.choice(absent))]:
+        questions.append((('Visual', 'Counting'),
+                          'How many <Object> are in the video?',
+                          [INSTRUMENTS[k]], NUMBERS[counts[k]]))
+    for k, _, column in scene['visible']:
+        if counts[k] == 1:
+            questions.extend(
+                (('Visual', 'Location'),
+                 'Is the <Object> on the <LR> side of the video?',
+                 [INSTRUMENTS[k], SIDES[side]],
+                 'yes' if side == column else 'no') for side in range(2))
     heard = [col for k, _, col in scene['visible'] if k in sounding]
     if len(heard) == 1:
         questions.append((('Audio-Visual', 'Location'),

@@ -3,10 +3,12 @@ from .layer_selection import (STAGE_NAMES, LayerSelection, normalize_index,
                               resolve_layers)
 from .layout import BackboneLayout
 from .pairing import pair_blocks_by_stage, pair_by_relative_depth
-from .token_norm import build_token_norm
+from .token_norm import (RunningStandardization, TokenBatchNorm,
+                         build_token_norm)
 
 __all__ = [
     'STAGE_NAMES', 'LayerSelection', 'normalize_index', 'resolve_layers',
     'BackboneLayout', 'pair_blocks_by_stage', 'pair_by_relative_depth',
-    'fill_config', 'build_token_norm'
+    'fill_config', 'RunningStandardization', 'TokenBatchNorm',
+    'build_token_norm'
 ]
