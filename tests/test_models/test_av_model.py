@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from molt.models.fusions import AvgTokenFusion, GatedTokenFusion
+from molt.models.utils import RunningStandardization, TokenBatchNorm
 
 
 def run_loss(model, batch):
@@ -217,6 +218,20 @@ def test_feature_norm_standardises_what_the_adapter_reads(
     for live, cached in zip(read[0], read[1]):
         for live_tokens, cached_tokens in zip(live, cached):
             torch.testing.assert_close(live_tokens, cached_tokens)
+
+
+def test_norms_can_differ_per_modality(build_tiny_model):
+    model = build_tiny_model(
+        token_norm=dict(visual=dict(type='BN1d'), audio=dict(type='LN')),
+        feature_norm=dict(audio=dict(type='RunningStandardization')))
+    assert isinstance(model.visual_token_norm, TokenBatchNorm)
+    assert isinstance(model.audio_token_norm, torch.nn.LayerNorm)
+    assert all(isinstance(norm, torch.nn.Identity)
+               for norm in model.feature_norm['visual'])
+    assert all(isinstance(norm, RunningStandardization)
+               for norm in model.feature_norm['audio'])
+    with pytest.raises(ValueError, match="model.token_norm.*'vision'"):
+        build_tiny_model(token_norm=dict(vision=dict(type='LN')))
 
 
 def test_feature_norm_needs_a_parallel_scheme(build_tiny_model):

@@ -1,7 +1,8 @@
 # The other schemes at the demo's size, as overrides of the quick-start
 # MoLT model (configs/demo/ave_synthetic.py): each `<scheme>_model` replaces
 # the adapter (and the fusion, token norm and TOR loss where the scheme has
-# none). configs/demo/<task>_synthetic_<scheme>.py apply them with
+# none; the sequential ones read no frozen features, so no feature norm).
+# configs/demo/<task>_synthetic_<scheme>.py apply them with
 #   model = _base_.<scheme>_model
 # and tools/analysis_tools/compare_schemes.py compares them.
 
@@ -17,6 +18,7 @@ lavish_model = dict(
     adapter=dict(_delete_=True, type='LAVisHAdapter', reduction_factor=4,
                  num_latents=2),
     fusion=dict(_delete_=True, type='AvgTokenFusion'),
+    feature_norm=None,
     tor_loss=None)
 
 # DG-SCT: spatial-channel attention adapters in every paired block, and
@@ -39,6 +41,7 @@ dgsct_model = dict(
             gate_scale=0.1),
         num_segments=10),
     fusion=dict(_delete_=True, type='AvgTokenFusion'),
+    feature_norm=None,
     token_norm=None,
     tor_loss=None)
 
@@ -56,6 +59,7 @@ avmoe_model = dict(
         router_hidden_dims=(32, 16),
         stages=(0, 2)),
     fusion=dict(_delete_=True, type='AvgTokenFusion'),
+    feature_norm=None,
     token_norm=None,
     tor_loss=None)
 

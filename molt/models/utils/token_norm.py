@@ -58,15 +58,14 @@ class RunningStandardization(nn.Module):
     def forward(self, tokens: Tensor) -> Tensor:
         """Args: tokens ``(..., C)``. Returns: the same shape.
 
-        Raises:
-            RuntimeError: In eval mode before any training token was seen.
+        Before any training token was seen (an untrained model in eval
+        mode) it returns ``tokens`` unchanged, as a fresh BatchNorm's
+        running statistics (mean 0, variance 1) do.
         """
         if self.training:
             self._update(tokens)
         if self.count == 0:
-            raise RuntimeError(
-                'RunningStandardization has seen no training tokens: train '
-                'the model (or load a checkpoint of a trained one) first.')
+            return tokens
         mean = self.sum / self.count
         var = (self.sum_sq / self.count - mean.square()).clamp_min(0)
         scale = (var + self.eps).rsqrt()
