@@ -182,11 +182,12 @@ def test_batch_norm_token_norm_standardises_each_channel(
 
 def test_feature_norm_standardises_what_the_adapter_reads(
         build_tiny_model, batch):
-    """``feature_norm=dict(type='BN1d', affine=False)``: one norm per
-    tapped layer and modality; the adapter reads each frozen layer with
-    every channel standardised over the batch's tokens, whether the
-    backbones run or cached features are fed."""
-    model = build_tiny_model(feature_norm=dict(type='BN1d', affine=False))
+    """``feature_norm=dict(type='RunningStandardization')`` (the AVQA
+    demo's): one norm per tapped layer and modality; the adapter reads
+    each frozen layer with every channel standardised over the training
+    tokens, whether the backbones run or cached features are fed."""
+    model = build_tiny_model(
+        feature_norm=dict(type='RunningStandardization'))
     for name in ('visual', 'audio'):
         norms = model.feature_norm[name]
         assert len(norms) == len(model.adapter.layers(name))

@@ -72,7 +72,7 @@ def test_token_batch_norm_reads_channels_last():
 
 
 @pytest.mark.parametrize('cfg, error', [
-    (dict(type='BN'), 'BatchNorm2d'),
+    (dict(type='BN'), 'BatchNorm2d.*RunningStandardization'),
     (dict(type='GN', num_groups=1), 'GroupNorm'),
     (dict(type='RunningStandardization', momentum=0.1), 'momentum'),
 ])

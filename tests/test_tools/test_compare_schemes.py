@@ -83,6 +83,8 @@ def test_every_scheme_has_a_config_per_task(task):
         hooks = {hook['type'] for hook in cfg.get('custom_hooks', [])}
         if not MODELS.get(cfg.model.adapter.type).is_parallel:
             assert 'FeatureCacheHook' not in hooks, name
+            # AVModel refuses a feature norm it could not apply.
+            assert cfg.model.get('feature_norm') is None, name
     # MoLT, Mettle-style (MoLT's adapter without CDAs), LAVisH, DG-SCT,
     # AVMoE, the floor.
     assert len(adapters) == 6

@@ -6,7 +6,10 @@ import torch
 from mmcv.cnn import build_norm_layer
 from torch import Tensor, nn
 
-__all__ = ['TokenBatchNorm', 'RunningStandardization', 'build_token_norm']
+__all__ = [
+    'TokenBatchNorm', 'RunningStandardization', 'TOKEN_NORMS',
+    'build_token_norm'
+]
 
 
 class TokenBatchNorm(nn.BatchNorm1d):
@@ -75,6 +78,11 @@ class RunningStandardization(nn.Module):
         return f'{self.sum.numel()}, eps={self.eps}'
 
 
+#: The token norms molt builds itself (mmcv builds the LayerNorm).
+TOKEN_NORMS = dict(BN1d=TokenBatchNorm,
+                   RunningStandardization=RunningStandardization)
+
+
 def build_token_norm(norm_cfg: Optional[dict], num_channels: int,
                      field: str = 'model.token_norm') -> nn.Module:
     """A per-channel norm of tokens ``(..., C)``, or ``nn.Identity`` for
@@ -100,17 +108,17 @@ def build_token_norm(norm_cfg: Optional[dict], num_channels: int,
     """
     if norm_cfg is None:
         return nn.Identity()
-    own_types = dict(BN1d=TokenBatchNorm,
-                     RunningStandardization=RunningStandardization)
-    if norm_cfg.get('type') in own_types:
+    if norm_cfg.get('type') in TOKEN_NORMS:
         kwargs = {k: v for k, v in norm_cfg.items() if k != 'type'}
         try:
-            return own_types[norm_cfg['type']](num_channels, **kwargs)
+            return TOKEN_NORMS[norm_cfg['type']](num_channels, **kwargs)
         except TypeError as error:
             raise ValueError(f'{field}={norm_cfg!r}: {error}') from None
     norm = build_norm_layer(norm_cfg, num_channels)[1]
     if not isinstance(norm, nn.LayerNorm):
+        accepted = ', '.join(f"dict(type='{name}')"
+                             for name in ('LN', *TOKEN_NORMS))
         raise ValueError(
             f'{field}={norm_cfg!r} builds a {type(norm).__name__}; use '
-            "dict(type='LN'), dict(type='BN1d') or None.")
+            f'{accepted} or None.')
     return norm
