@@ -35,7 +35,10 @@ class RunningStandardization(nn.Module):
     first epoch it is a fixed per-channel standardisation by the training
     set's statistics, the same at training and test time (a
     ``StandardScaler`` fitted online). The sums are float64 buffers, so
-    they are exact and travel with the checkpoint. No parameters.
+    they are exact and travel with the checkpoint. No parameters. Under
+    DDP, rank 0's buffers are broadcast, so the statistics are those of
+    rank 0's share of the data (as a BatchNorm's running statistics are
+    without SyncBN).
 
     Args:
         num_channels: ``C``.
