@@ -253,7 +253,8 @@ def convert_many(jobs: Sequence[ConversionJob],
 
     Args:
         jobs: The videos to convert.
-        nproc: Number of worker processes; 1 converts in this process.
+        nproc: Number of worker processes (started with ``spawn``); 1
+            converts in this process.
         desc: Label of the progress bar.
 
     Returns:
@@ -270,8 +271,12 @@ def convert_many(jobs: Sequence[ConversionJob],
 
     with contextlib.ExitStack() as stack:
         if nproc > 1 and len(pending) > 1:
+            # 'spawn', not Linux's default 'fork': a process forked from a
+            # parent with live threads (torch's OpenMP pool, decoder
+            # threads) can deadlock on a lock one of them held.
+            context = multiprocessing.get_context('spawn')
             pool = stack.enter_context(
-                multiprocessing.Pool(min(nproc, len(pending))))
+                context.Pool(min(nproc, len(pending))))
             # Ordered imap keeps results aligned with ``pending``.
             results = pool.imap(_run_job, pending)
         else:
