@@ -1,6 +1,10 @@
 """Tests for molt.datasets.media (decoding, conversion) on tiny mp4 files
 written with PyAV."""
+import multiprocessing
 import os
+import signal
+import threading
+import time
 from typing import Tuple
 
 import av
@@ -168,6 +172,38 @@ def test_convert_many_records_failures_and_resumes(tmp_path, video):
     assert again.skipped == ['good1', 'good2']
     assert [video_id for video_id, _ in again.failed] == ['bad', 'gone']
     assert os.path.getmtime(jobs[0].wav_path) == mtime
+
+
+def test_convert_many_stops_with_an_error_when_a_worker_dies(
+        tmp_path, video):
+    """A worker that dies ends the run with an error that says how to
+    resume. (Killed here while it starts up; the kernel's out-of-memory
+    killer strikes mid-video, where a multiprocessing.Pool would wait
+    forever for the lost job, CPython issue 22393.)"""
+    jobs = [make_job(tmp_path, f'v{i}', video) for i in range(4)]
+    raised = []
+
+    def convert_in_thread():
+        try:
+            convert_many(jobs, nproc=2, desc='test videos')
+        except RuntimeError as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=convert_in_thread, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not multiprocessing.active_children():
+        assert time.monotonic() < deadline, 'no worker process started'
+        time.sleep(0.01)
+    # The workers are still importing molt: no video is done yet.
+    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+    thread.join(timeout=120)
+    assert not thread.is_alive(), 'convert_many hung after a worker died'
+    assert len(raised) == 1
+    message = str(raised[0])
+    assert 'A conversion worker died after 0 of 4 test videos' in message
+    assert 'run the same command again' in message
+    assert '--nproc' in message
 
 
 # -- real-world media (files written by PyAV in the test) -------------------

@@ -21,6 +21,8 @@ import math
 import multiprocessing
 import os
 import os.path as osp
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import List, Sequence, Tuple, Union
 
@@ -273,20 +275,33 @@ def convert_many(jobs: Sequence[ConversionJob],
         if nproc > 1 and len(pending) > 1:
             # 'spawn', not Linux's default 'fork': a process forked from a
             # parent with live threads (torch's OpenMP pool, decoder
-            # threads) can deadlock on a lock one of them held.
-            context = multiprocessing.get_context('spawn')
-            pool = stack.enter_context(
-                context.Pool(min(nproc, len(pending))))
-            # Ordered imap keeps results aligned with ``pending``.
-            results = pool.imap(_run_job, pending)
+            # threads) can deadlock on a lock one of them held. An
+            # executor, not a Pool: a worker that dies (killed for memory)
+            # breaks it with an error, where a Pool waits forever.
+            pool = ProcessPoolExecutor(
+                min(nproc, len(pending)),
+                mp_context=multiprocessing.get_context('spawn'))
+            # On an error or Ctrl-C, drop the videos not yet started.
+            stack.callback(pool.shutdown, cancel_futures=True)
+            # map keeps results aligned with ``pending``.
+            results = pool.map(_run_job, pending)
         else:
             results = map(_run_job, pending)
         progress = tqdm(results, total=len(pending), desc=desc, unit='video')
-        for job, result in zip(pending, progress):
-            if isinstance(result, str):
-                summary.failed.append((job.video_id, result))
-                continue
-            summary.converted.append(job.video_id)
-            if result.mismatched:
-                summary.mismatched.append((job.video_id, result))
+        try:
+            for job, result in zip(pending, progress):
+                if isinstance(result, str):
+                    summary.failed.append((job.video_id, result))
+                    continue
+                summary.converted.append(job.video_id)
+                if result.mismatched:
+                    summary.mismatched.append((job.video_id, result))
+        except BrokenProcessPool as error:
+            done = len(summary.converted) + len(summary.failed)
+            raise RuntimeError(
+                f'A conversion worker died after {done} of {len(pending)} '
+                f'{desc} (killed for lack of memory?). '
+                'The videos finished so far are kept: run the same command '
+                'again, with a smaller --nproc, to convert the rest.'
+            ) from error
     return summary
