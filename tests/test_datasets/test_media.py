@@ -189,14 +189,20 @@ def test_convert_many_stops_with_an_error_when_a_worker_dies(
         except RuntimeError as error:
             raised.append(error)
 
+    # Only the workers this run starts (not a child of an earlier test).
+    earlier = {child.pid for child in multiprocessing.active_children()}
     thread = threading.Thread(target=convert_in_thread, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
-    while not multiprocessing.active_children():
+    while True:
+        workers = [child.pid for child in multiprocessing.active_children()
+                   if child.pid not in earlier]
+        if workers:
+            break
         assert time.monotonic() < deadline, 'no worker process started'
         time.sleep(0.01)
     # The workers are still importing molt: no video is done yet.
-    os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+    os.kill(workers[0], signal.SIGKILL)
     thread.join(timeout=120)
     assert not thread.is_alive(), 'convert_many hung after a worker died'
     assert len(raised) == 1
